@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs and starts the crio daemon on this machine, as a node operator
+# would: run-time packages, a release build in /usr/local/bin, a default
+# /etc/crio/crio.conf (never overwriting one that exists), then the daemon
+# itself (a systemd unit where systemd runs, else a background process).
+# Afterwards: crictl --runtime-endpoint unix:///var/run/crio/crio.sock version
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+[ "$(id -u)" = 0 ] || { echo "install.sh: run as root (it installs packages and starts a system daemon)" >&2; exit 1; }
+
+Scripts/install-deps.sh
+
+# A static Swift runtime: nodes need not have the Swift toolchain, and the
+# daemon starts faster without dynamic relocation of the Swift libraries.
+echo "building crio (release)..."
+swift build -c release --static-swift-stdlib --product crio
+install -m 0755 "$(swift build -c release --static-swift-stdlib --show-bin-path)/crio" /usr/local/bin/crio
+
+mkdir -p /etc/crio/crio.conf.d
+if [ ! -e /etc/crio/crio.conf ]; then
+  /usr/local/bin/crio config --default > /etc/crio/crio.conf
+  echo "wrote /etc/crio/crio.conf"
+fi
+
+socket=/var/run/crio/crio.sock
+if [ -d /run/systemd/system ]; then
+  install -m 0644 contrib/crio.service /etc/systemd/system/crio.service
+  systemctl daemon-reload
+  systemctl enable crio.service
+  systemctl restart crio.service
+else
+  # No systemd: run it in the background, logging to /var/log/crio/crio.log.
+  if [ -f /var/run/crio/crio.pid ] && kill -0 "$(cat /var/run/crio/crio.pid)" 2>/dev/null; then
+    kill "$(cat /var/run/crio/crio.pid)"
+    for _ in $(seq 100); do [ -S "$socket" ] || break; sleep 0.1; done
+  fi
+  mkdir -p /var/log/crio /var/run/crio
+  nohup /usr/local/bin/crio >>/var/log/crio/crio.log 2>&1 </dev/null &
+  echo $! > /var/run/crio/crio.pid
+fi
+
+for _ in $(seq 100); do
+  if [ -S "$socket" ]; then
+    echo "crio is serving on $socket"
+    echo "try: crictl --runtime-endpoint unix://$socket version"
+    exit 0
+  fi
+  sleep 0.1
+done
+echo "crio did not come up; see /var/log/crio/crio.log or 'journalctl -u crio'" >&2
+exit 1

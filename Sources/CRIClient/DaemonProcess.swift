@@ -1,0 +1,96 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Support
+
+/// A `crio` daemon started as an operator starts it, on its own temporary
+/// socket, root and runroot, so tests and benchmarks can run side by side and
+/// again. `cleanUp()` kills it if needed and removes its directory.
+public final class DaemonProcess: Sendable {
+  /// The temporary directory holding everything this daemon owns.
+  public let directory: String
+  public let pid: pid_t
+  public let socket: String
+  public var logFile: String { directory + "/daemon.log" }
+  public var configFile: String { directory + "/crio.conf" }
+  public var configDir: String { directory + "/crio.conf.d" }
+
+  /// Starts the daemon. `config` is written to its crio.conf (tests may change
+  /// it and send SIGHUP); `arguments` come after the standard flags.
+  public init(config: String = "", arguments: [String] = [], socket: String? = nil) throws {
+    let directory = try Files.makeTemporaryDirectory(prefix: "crio-t")
+    self.directory = directory
+    self.socket = socket ?? directory + "/crio.sock"
+    try Files.write(directory + "/crio.conf", config)
+    try Files.makeDirectories(directory + "/crio.conf.d", mode: 0o755)
+    let args = [
+      "--config", directory + "/crio.conf", "--config-dir", directory + "/crio.conf.d",
+      "--listen", self.socket,
+      "--root", directory + "/root", "--runroot", directory + "/run",
+      "--log-dir", directory + "/pods",
+    ] + arguments
+    pid = try Processes.spawn(CrioBinary.path, args, stdout: directory + "/daemon.out", stderr: directory + "/daemon.log")
+  }
+
+  /// Waits until the socket accepts connections, failing early (with the
+  /// daemon's log) if the process exits first.
+  public func waitUntilReady(timeout: Duration = .seconds(20)) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+      if UnixSocket.isAnswering(socket) { return }
+      if let status = Processes.reap(pid) {
+        throw DaemonProcessError("daemon exited with status \(status) before it was ready:\n\(log())")
+      }
+      try await Task.sleep(for: .milliseconds(1))
+    }
+    throw DaemonProcessError("daemon not ready after \(timeout):\n\(log())")
+  }
+
+  /// Sends `signal` and waits for the exit code (nil if it did not exit in time).
+  public func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(20)) async -> Int32? {
+    kill(pid, signal)
+    return await Processes.wait(pid, timeout: timeout)
+  }
+
+  /// Waits for the daemon to exit by itself.
+  public func waitForExit(timeout: Duration = .seconds(20)) async -> Int32? {
+    await Processes.wait(pid, timeout: timeout)
+  }
+
+  public func send(signal: Int32) {
+    kill(pid, signal)
+  }
+
+  /// The daemon's stderr so far.
+  public func log() -> String { (try? Files.read(logFile)) ?? "" }
+
+  /// Kills the daemon if it still runs (a reaped pid is not signalled again)
+  /// and removes its directory.
+  public func cleanUp() async {
+    if kill(pid, 0) == 0, Processes.reap(pid) == nil {
+      kill(pid, SIGKILL)
+      _ = await Processes.wait(pid, timeout: .seconds(10))
+    }
+    Files.removeTree(directory)
+  }
+}
+
+public struct DaemonProcessError: Error, CustomStringConvertible {
+  public let description: String
+  public init(_ description: String) { self.description = description }
+}
+
+/// Where the `crio` binary under test is: `CRIO_BINARY`, else next to the
+/// running test or benchmark executable (both live in SwiftPM's products dir).
+public enum CrioBinary {
+  public static var path: String {
+    if let override = getenv("CRIO_BINARY") { return String(cString: override) }
+    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+    let count = readlink("/proc/self/exe", &buffer, Int(PATH_MAX))
+    let executable = count > 0 ? String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "./crio"
+    let dir = executable.lastIndex(of: "/").map { String(executable[..<$0]) } ?? "."
+    return dir + "/crio"
+  }
+}

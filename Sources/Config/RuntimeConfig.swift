@@ -1,0 +1,123 @@
+/// `[crio.runtime]`: how containers are created and run.
+public struct RuntimeConfig: Sendable, Equatable {
+  /// `default_runtime`: handler used when the kubelet names none; must be a key of `runtimes`.
+  public var defaultRuntime: String = "runc"
+  /// `[crio.runtime.runtimes.<name>]`: files add handlers or override single keys of existing ones.
+  public var runtimes: [String: RuntimeHandler] = ["runc": RuntimeHandler()]
+  /// `no_pivot`: use MS_MOVE instead of pivot_root (needed on ramdisk roots).
+  public var noPivot: Bool = false
+  /// `default_env`: `KEY=value` entries added to every container.
+  public var defaultEnv: [String] = []
+  /// `selinux`.
+  public var selinux: Bool = false
+  /// `seccomp_profile`: "" means the built-in default profile.
+  public var seccompProfile: String = ""
+  /// `apparmor_profile`.
+  public var apparmorProfile: String = "crio-default"
+  /// `cgroup_manager`. `ConfigLoader.defaults()` picks cgroupfs on hosts without systemd.
+  public var cgroupManager: CgroupManager = .systemd
+  /// `default_capabilities`: names as written (with or without `CAP_`, any case);
+  /// use `LinuxCapabilities.canonicalName(_:)` to normalise.
+  public var defaultCapabilities: [String] = [
+    "CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "SETGID", "SETUID", "SETPCAP", "NET_BIND_SERVICE", "KILL",
+  ]
+  /// `add_inheritable_capabilities`.
+  public var addInheritableCapabilities: Bool = false
+  /// `default_sysctls`: `key=value` entries.
+  public var defaultSysctls: [String] = []
+  /// `allowed_devices`: host devices a pod may request through the device annotation.
+  public var allowedDevices: [String] = ["/dev/fuse", "/dev/net/tun"]
+  /// `additional_devices`: `host[:container][:permissions]` entries added to every container.
+  public var additionalDevices: [String] = []
+  /// `device_ownership_from_security_context`.
+  public var deviceOwnershipFromSecurityContext: Bool = false
+  /// `hooks_dir`: OCI hook directories, later ones take precedence.
+  public var hooksDir: [String] = ["/usr/share/containers/oci/hooks.d"]
+  /// `default_mounts_file`: "" means none.
+  public var defaultMountsFile: String = ""
+  /// `log_size_max`: negative means unlimited, otherwise at least 8192 (conmon's buffer size).
+  public var logSizeMax: Int = -1
+  /// `log_to_journald`.
+  public var logToJournald: Bool = false
+  /// `container_exits_dir`.
+  public var containerExitsDir: String = "/var/run/crio/exits"
+  /// `container_attach_socket_dir`.
+  public var containerAttachSocketDir: String = "/var/run/crio"
+  /// `bind_mount_prefix`.
+  public var bindMountPrefix: String = ""
+  /// `read_only`.
+  public var readOnly: Bool = false
+  /// `log_level`.
+  public var logLevel: LogLevel = .info
+  /// `log_filter`: a regular expression; only matching log lines are written.
+  public var logFilter: String = ""
+  /// `uid_mappings` / `gid_mappings`: `containerID:hostID:size[,...]`.
+  public var uidMappings: String = ""
+  public var gidMappings: String = ""
+  /// `minimum_mappable_uid` / `minimum_mappable_gid`: -1 means no minimum.
+  public var minimumMappableUID: Int = -1
+  public var minimumMappableGID: Int = -1
+  /// `ctr_stop_timeout`: seconds.
+  public var ctrStopTimeout: Int = 30
+  /// `drop_infra_ctr`: skip the pause container when the pod shares no namespace with it.
+  public var dropInfraCtr: Bool = true
+  /// `infra_ctr_cpuset` / `shared_cpuset`: Linux cpuset lists such as `0-3,6`.
+  public var infraCtrCpuset: String = ""
+  public var sharedCpuset: String = ""
+  /// `namespaces_dir`.
+  public var namespacesDir: String = "/var/run"
+  /// `pinns_path`: "" means look `pinns` up in PATH.
+  public var pinnsPath: String = ""
+  /// `absent_mount_sources_to_reject`: host paths that must exist when bind-mounted.
+  public var absentMountSourcesToReject: [String] = []
+  /// `enable_criu_support`.
+  public var enableCriuSupport: Bool = false
+  /// `enable_pod_events`.
+  public var enablePodEvents: Bool = false
+  /// `timezone`: "" keeps the image's, "Local" uses the host's, else an IANA zone name.
+  public var timezone: String = ""
+
+  public init() {}
+}
+
+/// `[crio.runtime.runtimes.<name>]`: one OCI runtime the kubelet can select by handler name.
+public struct RuntimeHandler: Sendable, Equatable {
+  /// `runtime_path`: "" means look the handler name up in PATH.
+  public var runtimePath: String = ""
+  /// `runtime_type`: "oci", "vm" or "pod".
+  public var runtimeType: String = "oci"
+  /// `runtime_root`: the runtime's state directory, `/run/<name>` unless set; see `resolvedRuntimeRoot(handlerName:)`.
+  public var runtimeRoot: String = "/run/runc"
+  /// `runtime_config_path`.
+  public var runtimeConfigPath: String = ""
+  /// `monitor_path`: "" means conmon from PATH.
+  public var monitorPath: String = ""
+  /// `monitor_cgroup`: kept as written; "" is resolved by `resolvedMonitorCgroup(for:)`.
+  public var monitorCgroup: String = ""
+  /// `monitor_env`: `KEY=value` entries for the monitor process.
+  public var monitorEnv: [String] = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+  /// `allowed_annotations`: annotation prefixes this handler may act on.
+  public var allowedAnnotations: [String] = []
+  /// `privileged_without_host_devices`.
+  public var privilegedWithoutHostDevices: Bool = false
+
+  /// The built-in `runc` handler.
+  public init() {}
+
+  /// A handler first declared by a config file: CRI-O defaults its state directory to `/run/<name>`.
+  public init(name: String) {
+    runtimeRoot = "/run/\(name)"
+  }
+
+  /// The state directory to pass to the runtime: an explicit "" also means `/run/<name>`.
+  public func resolvedRuntimeRoot(handlerName: String) -> String {
+    runtimeRoot.isEmpty ? "/run/\(handlerName)" : runtimeRoot
+  }
+
+  /// The cgroup the monitor runs in: an empty `monitor_cgroup` means `system.slice` under
+  /// systemd and the pod's cgroup under cgroupfs, as in CRI-O.
+  public func resolvedMonitorCgroup(for manager: CgroupManager) -> String {
+    guard monitorCgroup.isEmpty else { return monitorCgroup }
+    return manager == .systemd ? "system.slice" : "pod"
+  }
+}

@@ -1,0 +1,121 @@
+/// `[crio.api]`: the CRI gRPC endpoint and the streaming (exec/attach/port-forward) server.
+public struct APIConfig: Sendable, Equatable {
+  /// `listen`: absolute path of the gRPC unix socket.
+  public var listen: String = "/var/run/crio/crio.sock"
+  /// `stream_address`.
+  public var streamAddress: String = "127.0.0.1"
+  /// `stream_port`: a string in CRI-O's format; "0" picks a free port.
+  public var streamPort: String = "0"
+  /// `stream_enable_tls`.
+  public var streamEnableTLS: Bool = false
+  /// `stream_tls_cert` / `stream_tls_key` / `stream_tls_ca`.
+  public var streamTLSCert: String = ""
+  public var streamTLSKey: String = ""
+  public var streamTLSCA: String = ""
+  /// `stream_idle_timeout`: a Go duration, or "" for no timeout.
+  public var streamIdleTimeout: String = ""
+  /// `grpc_max_send_msg_size` / `grpc_max_recv_msg_size`: bytes, 80 MiB as in CRI-O.
+  public var grpcMaxSendMsgSize: Int = 83_886_080
+  public var grpcMaxRecvMsgSize: Int = 83_886_080
+
+  public init() {}
+
+  /// `stream_port` as a number (validation guarantees it parses).
+  public var streamPortNumber: Int { Int(streamPort) ?? 0 }
+
+  /// `stream_idle_timeout` parsed; nil when unset.
+  public var streamIdleTimeoutDuration: Duration? {
+    streamIdleTimeout.isEmpty ? nil : GoDuration(streamIdleTimeout)?.duration
+  }
+}
+
+/// `[crio.image]`: pulling and storing images.
+public struct ImageConfig: Sendable, Equatable {
+  /// `default_transport`.
+  public var defaultTransport: String = "docker://"
+  /// `global_auth_file`.
+  public var globalAuthFile: String = ""
+  /// `pause_image` / `pause_image_auth_file` / `pause_command`.
+  public var pauseImage: String = "registry.k8s.io/pause:3.10"
+  public var pauseImageAuthFile: String = ""
+  public var pauseCommand: String = "/pause"
+  /// `pinned_images`: never garbage-collected by the kubelet; `*` globs allowed.
+  public var pinnedImages: [String] = []
+  /// `signature_policy`: "" means /etc/containers/policy.json.
+  public var signaturePolicy: String = ""
+  /// `signature_policy_dir`: per-namespace policies.
+  public var signaturePolicyDir: String = "/etc/crio/policies"
+  /// `insecure_registries`.
+  public var insecureRegistries: [String] = []
+  /// `image_volumes`: "mkdir", "bind" or "ignore".
+  public var imageVolumes: String = "mkdir"
+  /// `big_files_temporary_dir`: "" means the system temp dir.
+  public var bigFilesTemporaryDir: String = ""
+  /// `auto_reload_registries`.
+  public var autoReloadRegistries: Bool = false
+  /// `pull_progress_timeout`: a Go duration; "0s" disables it.
+  public var pullProgressTimeout: String = "0s"
+  /// `max_parallel_downloads`: this project's key (CRI-O inherits containers/storage's 3).
+  public var maxParallelDownloads: Int = 3
+  /// `registries_conf` / `registries_conf_dir`: this project's keys for CRI-O's
+  /// `--registries-conf` / `--registries-conf-dir` flags.
+  public var registriesConf: String = "/etc/containers/registries.conf"
+  public var registriesConfDir: String = "/etc/containers/registries.conf.d"
+
+  public init() {}
+
+  /// `pull_progress_timeout` parsed; zero means no timeout.
+  public var pullProgressTimeoutDuration: Duration {
+    GoDuration(pullProgressTimeout)?.duration ?? .zero
+  }
+}
+
+/// `[crio.network]`: CNI.
+public struct NetworkConfig: Sendable, Equatable {
+  /// `cni_default_network`: "" means the first network found in `network_dir`.
+  public var cniDefaultNetwork: String = ""
+  /// `network_dir`.
+  public var networkDir: String = "/etc/cni/net.d/"
+  /// `plugin_dirs`: Debian's containernetworking-plugins install into /usr/lib/cni.
+  public var pluginDirs: [String] = ["/opt/cni/bin/", "/usr/lib/cni/"]
+
+  public init() {}
+}
+
+/// `[crio.metrics]`: the Prometheus endpoint.
+public struct MetricsConfig: Sendable, Equatable {
+  /// CRI-O's collector names (collectors.All()), without the `crio_` prefix.
+  public static let allCollectors: [String] = [
+    "image_pulls_layer_size", "containers_events_dropped_total", "containers_oom_total",
+    "processes_defunct", "operations_total", "operations_latency_seconds",
+    "operations_latency_seconds_total", "operations_errors_total", "image_pulls_bytes_total",
+    "image_pulls_skipped_bytes_total", "image_pulls_failure_total", "image_pulls_success_total",
+    "image_layer_reuse_total", "containers_oom_count_total", "containers_seccomp_notifier_count_total",
+    "resources_stalled_at_stage", "containers_stopped_monitor_count",
+  ]
+
+  /// `enable_metrics`.
+  public var enableMetrics: Bool = false
+  /// `metrics_host` / `metrics_port`.
+  public var metricsHost: String = "127.0.0.1"
+  public var metricsPort: Int = 9090
+  /// `metrics_socket`: serve on a unix socket instead when set.
+  public var metricsSocket: String = ""
+  /// `metrics_cert` / `metrics_key`: serve HTTPS when both are set.
+  public var metricsCert: String = ""
+  public var metricsKey: String = ""
+  /// `metrics_collectors`.
+  public var metricsCollectors: [String] = MetricsConfig.allCollectors
+
+  public init() {}
+}
+
+/// `[crio.stats]`: how often container and pod stats are collected.
+public struct StatsConfig: Sendable, Equatable {
+  /// `stats_collection_period`: seconds; 0 collects on demand.
+  public var statsCollectionPeriod: Int = 0
+  /// `collection_period`: seconds; 0 collects on demand.
+  public var collectionPeriod: Int = 0
+
+  public init() {}
+}

@@ -1,0 +1,165 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import BuildInfo
+import Config
+import GRPCCore
+import GRPCNIOTransportHTTP2Posix
+import Logging
+import NIOPosix
+import Synchronization
+
+/// The long-running daemon: binds the CRI socket, serves the CRI services and
+/// the inspection API on it, and reacts to signals (TERM/INT: graceful stop,
+/// HUP: reload what can be reloaded).
+public struct Daemon: Sendable {
+  /// How long in-flight RPCs get to finish after SIGTERM before they are cut off.
+  public static let shutdownGrace: Duration = .seconds(10)
+
+  let context: DaemonContext
+  let levelSwitch: LogLevelSwitch
+  /// Loads the configuration again, as at start-up (files plus CLI flags), for SIGHUP.
+  let reloadConfig: @Sendable () throws -> CrioConfig
+
+  public init(context: DaemonContext, levelSwitch: LogLevelSwitch, reloadConfig: @escaping @Sendable () throws -> CrioConfig) {
+    self.context = context
+    self.levelSwitch = levelSwitch
+    self.reloadConfig = reloadConfig
+  }
+
+  public func run() async throws {
+    let config = context.config
+    let logger = context.logger
+    try makeDirectories(config.root, mode: 0o700)
+    try makeDirectories(config.runroot, mode: 0o700)
+    try SocketPath.prepare(config.api.listen)
+
+    let inspect = InspectAPI(daemon: context)
+    let listener = UnixSocketListener(
+      path: config.api.listen,
+      eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+      http1Responder: { await inspect.respond(to: $0) },
+      onListening: {
+        logger.info("Serving CRI on the socket", metadata: ["socket": "\(config.api.listen)", "version": "\(ProjectVersion.version)"])
+      }
+    )
+    var connection = HTTP2ServerTransport.Config.Connection.defaults
+    // CRI calls are small and latency-bound: write each response at once
+    // rather than waiting to coalesce flushes.
+    connection.flushCoalescing = nil
+    let transport = HTTP2ServerTransport.Custom(
+      listenerFactory: listener,
+      config: .init(
+        compression: .defaults,
+        connection: connection,
+        http2: .defaults,
+        rpc: .init(maxRequestPayloadSize: config.api.grpcMaxRecvMsgSize),
+        channelDebuggingCallbacks: .defaults
+      )
+    )
+    let server = GRPCServer(
+      transport: transport,
+      services: [CRIRuntimeService(daemon: context), CRIImageService(daemon: context)],
+      interceptors: [RequestLogInterceptor(logger: logger)]
+    )
+
+    let signals = SignalWatcher(signals: [SIGTERM, SIGINT, SIGHUP])
+    defer {
+      if unlink(config.api.listen) != 0 && errno != ENOENT {
+        logger.warning("Could not remove the socket", metadata: ["socket": "\(config.api.listen)", "error": "\(errnoString())"])
+      }
+    }
+    let stopping = StopFlag()
+    try await withThrowingTaskGroup(of: Void.self) { group in
+      group.addTask {
+        do {
+          try await server.serve()
+        } catch where stopping.isSet {
+          // A signal that arrives while the listener is still starting makes
+          // serve() fail; that is a stop, not an error.
+        }
+      }
+      group.addTask {
+        for await signal in signals.stream {
+          if signal == SIGHUP {
+            reload()
+            continue
+          }
+          logger.info("Received signal, shutting down", metadata: ["signal": "\(signalName(signal))"])
+          stopping.set()
+          server.beginGracefulShutdown()
+          try await Task.sleep(for: Self.shutdownGrace)
+          logger.warning("In-flight calls did not finish in time; stopping anyway", metadata: ["grace": "\(Self.shutdownGrace)"])
+          throw CancellationError()
+        }
+      }
+      // Whichever ends first (serve after a graceful stop, or the grace
+      // timer) ends the daemon.
+      do {
+        try await group.next()
+      } catch is CancellationError {}
+      group.cancelAll()
+    }
+    signals.stop()
+    logger.info("Stopped")
+  }
+
+  /// SIGHUP: re-reads the configuration and applies what can change at run
+  /// time (the log level); anything else that changed is named as needing a
+  /// restart, so an operator knows why it did not take effect.
+  private func reload() {
+    let logger = context.logger
+    let fresh: CrioConfig
+    do {
+      fresh = try reloadConfig()
+    } catch {
+      logger.error("Configuration reload failed; keeping the running configuration", metadata: ["error": "\(error)"])
+      return
+    }
+    let newLevel = LogLevels.swiftLog(fresh.runtime.logLevel)
+    if newLevel != levelSwitch.level {
+      let old = levelSwitch.level
+      levelSwitch.level = newLevel
+      logger.info("Set log level", metadata: ["from": "\(old)", "to": "\(fresh.runtime.logLevel.rawValue)"])
+    }
+    var unchangeable = fresh
+    unchangeable.runtime.logLevel = context.config.runtime.logLevel
+    if unchangeable != context.config {
+      logger.warning("Configuration changes other than log_level need a restart to take effect")
+    } else {
+      logger.info("Configuration reloaded")
+    }
+  }
+}
+
+/// Set once a stop has been requested.
+final class StopFlag: Sendable {
+  private let flag = Atomic<Bool>(false)
+  var isSet: Bool { flag.load(ordering: .acquiring) }
+  func set() { flag.store(true, ordering: .releasing) }
+}
+
+/// Maps CRI-O's log levels onto swift-log's.
+public enum LogLevels {
+  public static func swiftLog(_ level: LogLevel) -> Logger.Level {
+    switch level {
+    case .trace: .trace
+    case .debug: .debug
+    case .info: .info
+    case .warn: .warning
+    case .error: .error
+    case .fatal, .panic: .critical
+    }
+  }
+}
+
+func signalName(_ signal: Int32) -> String {
+  switch signal {
+  case SIGTERM: "SIGTERM"
+  case SIGINT: "SIGINT"
+  case SIGHUP: "SIGHUP"
+  default: "signal \(signal)"
+  }
+}

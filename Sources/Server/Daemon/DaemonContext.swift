@@ -1,0 +1,44 @@
+import BuildInfo
+import Config
+import Logging
+import Support
+
+/// What every CRI handler shares: the configuration the daemon started with,
+/// its logger and the runtime-wide state. Immutable apart from the actor.
+public final class DaemonContext: Sendable {
+  public let config: CrioConfig
+  public let logger: Logger
+  public let state: RuntimeState
+
+  public init(config: CrioConfig, logger: Logger, state: RuntimeState = RuntimeState()) {
+    self.config = config
+    self.logger = logger
+    self.state = state
+  }
+
+  /// The `info` map of a verbose Status, as `crictl info` prints it: each value
+  /// is a JSON document.
+  func verboseInfo() async -> [String: String] {
+    let runtime = JSONValue.object([
+      ("name", .string(ProjectVersion.runtimeName)),
+      ("version", .string(ProjectVersion.version)),
+      ("gitCommit", .string(BuildInfo.gitCommit)),
+      ("criAPI", .string(ProjectVersion.criAPIRelease)),
+      ("podCIDR", .string(await state.podCIDR)),
+      ("cgroupDriver", .string(config.runtime.cgroupManager.rawValue)),
+      ("defaultRuntime", .string(config.runtime.defaultRuntime)),
+    ])
+    return ["config": config.renderJSON(), "runtime": runtime.rendered()]
+  }
+
+  /// CRI-O's `/info` document, which cAdvisor reads to find container storage.
+  func inspectInfo() -> JSONValue {
+    .object([
+      ("storage_driver", .string(config.storageDriver)),
+      ("storage_image", .string("")),
+      ("storage_root", .string(config.root)),
+      ("cgroup_driver", .string(config.runtime.cgroupManager.rawValue)),
+      ("default_id_mappings", .object([("uids", .null), ("gids", .null)])),
+    ])
+  }
+}

@@ -1,0 +1,17 @@
+/// Why the daemon could not start or stopped; each message says what to do.
+public enum DaemonError: Error, Sendable, CustomStringConvertible {
+  case alreadyRunning(path: String)
+  case socket(path: String, reason: String)
+  case directory(path: String, reason: String)
+
+  public var description: String {
+    switch self {
+    case .alreadyRunning(let path):
+      "another runtime daemon is already serving \(path); stop it first, or start this one with a different --listen path"
+    case .socket(let path, let reason):
+      "cannot listen on \(path): \(reason)"
+    case .directory(let path, let reason):
+      "cannot create directory \(path): \(reason)"
+    }
+  }
+}

@@ -1,0 +1,103 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Logging
+import Support
+import Synchronization
+
+/// The daemon's log level, shared by every logger and changed at run time by
+/// SIGHUP. swift-log asks the handler for its level before formatting, so a
+/// change takes effect on the next line everywhere.
+public final class LogLevelSwitch: Sendable {
+  private let current: Mutex<Logger.Level>
+
+  public init(_ level: Logger.Level) { current = Mutex(level) }
+
+  public var level: Logger.Level {
+    get { current.withLock { $0 } }
+    set { current.withLock { $0 = newValue } }
+  }
+}
+
+/// Writes logrus-style text lines to stderr, as CRI-O does, so the tools and
+/// habits operators have for CRI-O logs keep working:
+/// `time="2026-11-29T04:18:57.123456Z" level=info msg="..." key=value`.
+public struct DaemonLogHandler: LogHandler {
+  public var metadata: Logger.Metadata = [:]
+  public var metadataProvider: Logger.MetadataProvider?
+  private let label: String
+  private let levelSwitch: LogLevelSwitch
+
+  public init(label: String, levelSwitch: LogLevelSwitch) {
+    self.label = label
+    self.levelSwitch = levelSwitch
+  }
+
+  public var logLevel: Logger.Level {
+    get { levelSwitch.level }
+    // Loggers may not lower or raise the shared level one by one.
+    set {}
+  }
+
+  public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    get { metadata[key] }
+    set { metadata[key] = newValue }
+  }
+
+  public func log(event: LogEvent) {
+    var line = "time=\"\(Self.timestamp())\" level=\(Self.name(of: event.level)) msg=\(Self.quote(event.message.description))"
+    var merged = metadata
+    if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
+    if let extra = event.metadata { merged.merge(extra) { $1 } }
+    for key in merged.keys.sorted() {
+      line += " \(key)=\(Self.quote(merged[key]!.description))"
+    }
+    if let error = event.error { line += " error=\(Self.quote(String(describing: error)))" }
+    line += "\n"
+    // One write(2) per event keeps concurrent lines whole.
+    var bytes = Array(line.utf8)
+    bytes.withUnsafeMutableBytes { _ = write(2, $0.baseAddress, $0.count) }
+  }
+
+  static func name(of level: Logger.Level) -> String {
+    switch level {
+    case .trace: "trace"
+    case .debug: "debug"
+    case .info: "info"
+    case .notice: "info"
+    case .warning: "warning"
+    case .error: "error"
+    case .critical: "fatal"
+    }
+  }
+
+  /// Quotes a value the way logrus does: bare when it is a simple token,
+  /// else double-quoted with escapes, so one event is always one line.
+  static func quote(_ value: String) -> String {
+    let bare = !value.isEmpty && value.unicodeScalars.allSatisfy { scalar in
+      switch scalar {
+      case "a"..."z", "A"..."Z", "0"..."9", "-", ".", "_", "/", "@", "^", "+", ":": true
+      default: false
+      }
+    }
+    return bare ? value : Quoting.doubleQuoted(value)
+  }
+
+  /// RFC 3339 UTC with microseconds, without Foundation's formatters.
+  static func timestamp() -> String {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    var parts = tm()
+    var seconds = now.tv_sec
+    gmtime_r(&seconds, &parts)
+    func pad(_ value: Int, _ width: Int) -> String {
+      let digits = String(value)
+      return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+    return "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))"
+      + "T\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2))"
+      + ".\(pad(Int(now.tv_nsec) / 1000, 6))Z"
+  }
+}

@@ -1,0 +1,129 @@
+import NIOCore
+
+/// Sits at the head of every accepted connection and decides, from the first
+/// bytes, whether the client speaks HTTP/2 (gRPC: the connection preface) or
+/// HTTP/1 (CRI-O's inspection API: `GET /info`, ...).
+///
+/// Until it knows, it holds back what the gRPC pipeline behind it writes (the
+/// server's SETTINGS frame would be garbage to an HTTP/1 client). HTTP/2
+/// connections get the held writes and bytes replayed and the sniffer removes
+/// itself; HTTP/1 connections are answered here and closed, and everything the
+/// gRPC pipeline writes to them is dropped.
+final class ProtocolSniffer: ChannelDuplexHandler, RemovableChannelHandler {
+  typealias InboundIn = ByteBuffer
+  typealias InboundOut = ByteBuffer
+  typealias OutboundIn = IOData
+  typealias OutboundOut = IOData
+
+  private static let http2Preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
+  /// Requests larger than this are not inspection requests; answer 431.
+  private static let maxHTTP1HeadBytes = 8192
+
+  private enum State { case sniffing, http1, http1Answered }
+
+  private var state = State.sniffing
+  private var received: ByteBuffer?
+  private var heldWrites: [(IOData, EventLoopPromise<Void>?)] = []
+  private var heldFlush = false
+  private let responder: HTTP1Responder
+
+  init(responder: @escaping HTTP1Responder) {
+    self.responder = responder
+  }
+
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    var bytes = unwrapInboundIn(data)
+    if received == nil { received = bytes } else { received!.writeBuffer(&bytes) }
+    switch state {
+    case .sniffing:
+      sniff(context: context)
+    case .http1:
+      answerWhenComplete(context: context)
+    case .http1Answered:
+      break
+    }
+  }
+
+  func channelReadComplete(context: ChannelHandlerContext) {
+    // The gRPC pipeline sees reads only once the connection is known to be HTTP/2.
+  }
+
+  func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    switch state {
+    case .sniffing:
+      heldWrites.append((unwrapOutboundIn(data), promise))
+    case .http1, .http1Answered:
+      promise?.succeed()
+    }
+  }
+
+  func flush(context: ChannelHandlerContext) {
+    if state == .sniffing { heldFlush = true }
+  }
+
+  private func sniff(context: ChannelHandlerContext) {
+    guard let buffer = received else { return }
+    let seen = buffer.readableBytesView
+    let compared = min(seen.count, Self.http2Preface.count)
+    if seen.prefix(compared).elementsEqual(Self.http2Preface.prefix(compared)) {
+      if compared == Self.http2Preface.count { becomeHTTP2(context: context) }
+      return  // a prefix of the preface: wait for more bytes
+    }
+    // An HTTP/1 request line starts with an upper-case method token; anything
+    // else goes to the HTTP/2 handler, which rejects it the standard way.
+    if let first = seen.first, (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first) {
+      state = .http1
+      for (_, promise) in heldWrites { promise?.succeed() }
+      heldWrites = []
+      answerWhenComplete(context: context)
+    } else {
+      becomeHTTP2(context: context)
+    }
+  }
+
+  private func becomeHTTP2(context: ChannelHandlerContext) {
+    let writes = heldWrites
+    heldWrites = []
+    for (data, promise) in writes {
+      context.write(wrapOutboundOut(data), promise: promise)
+    }
+    if heldFlush { context.flush() }
+    if let buffer = received {
+      received = nil
+      context.fireChannelRead(wrapInboundOut(buffer))
+      context.fireChannelReadComplete()
+    }
+    context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+  }
+
+  private func answerWhenComplete(context: ChannelHandlerContext) {
+    guard let buffer = received else { return }
+    let view = buffer.readableBytesView
+    guard let headEnd = view.firstRange(of: Array("\r\n\r\n".utf8)) else {
+      if view.count > Self.maxHTTP1HeadBytes {
+        send(HTTP1Response(status: 431, reason: "Request Header Fields Too Large", body: "request head too large\n"), context: context)
+      }
+      return
+    }
+    state = .http1Answered
+    let head = String(decoding: view[view.startIndex..<headEnd.lowerBound], as: UTF8.self)
+    guard let request = HTTP1Request(head: head) else {
+      send(HTTP1Response(status: 400, reason: "Bad Request", body: "malformed request line\n"), context: context)
+      return
+    }
+    let responder = self.responder
+    let promise = context.eventLoop.makePromise(of: HTTP1Response.self)
+    promise.completeWithTask { await responder(request) }
+    promise.futureResult.assumeIsolated().whenSuccess { response in
+      self.send(response, context: context)
+    }
+  }
+
+  private func send(_ response: HTTP1Response, context: ChannelHandlerContext) {
+    state = .http1Answered
+    let bytes = context.channel.allocator.buffer(bytes: response.serialized())
+    context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes))).assumeIsolated().whenComplete { _ in
+      context.close(promise: nil)
+    }
+  }
+}

@@ -1,0 +1,230 @@
+import CRIAPI
+import GRPCCore
+
+/// The RuntimeService RPCs this daemon does not serve yet: each answers UNIMPLEMENTED
+/// naming itself, so kubelet and crictl report it clearly instead of hanging.
+/// Each moves to a file of its own when its capability lands.
+extension CRIRuntimeService {
+  public func runPodSandbox(
+    request: Runtime_V1_RunPodSandboxRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_RunPodSandboxResponse {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/RunPodSandbox")
+  }
+
+  public func stopPodSandbox(
+    request: Runtime_V1_StopPodSandboxRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_StopPodSandboxResponse {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/StopPodSandbox")
+  }
+
+  public func removePodSandbox(
+    request: Runtime_V1_RemovePodSandboxRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_RemovePodSandboxResponse {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/RemovePodSandbox")
+  }
+
+  public func podSandboxStatus(
+    request: Runtime_V1_PodSandboxStatusRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_PodSandboxStatusResponse {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/PodSandboxStatus")
+  }
+
+  public func listPodSandbox(
+    request: Runtime_V1_ListPodSandboxRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_ListPodSandboxResponse {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/ListPodSandbox")
+  }
+
+  public func streamPodSandboxes(
+    request: Runtime_V1_StreamPodSandboxesRequest,
+    response: GRPCCore.RPCWriter<Runtime_V1_StreamPodSandboxesResponse>,
+    context: GRPCCore.ServerContext
+  ) async throws {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/StreamPodSandboxes")
+  }
+
+  public func createContainer(
+    request: Runtime_V1_CreateContainerRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_CreateContainerResponse {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/CreateContainer")
+  }
+
+  public func startContainer(
+    request: Runtime_V1_StartContainerRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_StartContainerResponse {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/StartContainer")
+  }
+
+  public func stopContainer(
+    request: Runtime_V1_StopContainerRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_StopContainerResponse {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/StopContainer")
+  }
+
+  public func removeContainer(
+    request: Runtime_V1_RemoveContainerRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_RemoveContainerResponse {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/RemoveContainer")
+  }
+
+  public func listContainers(
+    request: Runtime_V1_ListContainersRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_ListContainersResponse {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/ListContainers")
+  }
+
+  public func streamContainers(
+    request: Runtime_V1_StreamContainersRequest,
+    response: GRPCCore.RPCWriter<Runtime_V1_StreamContainersResponse>,
+    context: GRPCCore.ServerContext
+  ) async throws {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/StreamContainers")
+  }
+
+  public func containerStatus(
+    request: Runtime_V1_ContainerStatusRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_ContainerStatusResponse {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/ContainerStatus")
+  }
+
+  public func updateContainerResources(
+    request: Runtime_V1_UpdateContainerResourcesRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_UpdateContainerResourcesResponse {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/UpdateContainerResources")
+  }
+
+  public func reopenContainerLog(
+    request: Runtime_V1_ReopenContainerLogRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_ReopenContainerLogResponse {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/ReopenContainerLog")
+  }
+
+  public func execSync(
+    request: Runtime_V1_ExecSyncRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_ExecSyncResponse {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/ExecSync")
+  }
+
+  public func exec(
+    request: Runtime_V1_ExecRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_ExecResponse {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/Exec")
+  }
+
+  public func attach(
+    request: Runtime_V1_AttachRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_AttachResponse {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/Attach")
+  }
+
+  public func portForward(
+    request: Runtime_V1_PortForwardRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_PortForwardResponse {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/PortForward")
+  }
+
+  public func containerStats(
+    request: Runtime_V1_ContainerStatsRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_ContainerStatsResponse {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/ContainerStats")
+  }
+
+  public func listContainerStats(
+    request: Runtime_V1_ListContainerStatsRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_ListContainerStatsResponse {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/ListContainerStats")
+  }
+
+  public func streamContainerStats(
+    request: Runtime_V1_StreamContainerStatsRequest,
+    response: GRPCCore.RPCWriter<Runtime_V1_StreamContainerStatsResponse>,
+    context: GRPCCore.ServerContext
+  ) async throws {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/StreamContainerStats")
+  }
+
+  public func podSandboxStats(
+    request: Runtime_V1_PodSandboxStatsRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_PodSandboxStatsResponse {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/PodSandboxStats")
+  }
+
+  public func listPodSandboxStats(
+    request: Runtime_V1_ListPodSandboxStatsRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_ListPodSandboxStatsResponse {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/ListPodSandboxStats")
+  }
+
+  public func streamPodSandboxStats(
+    request: Runtime_V1_StreamPodSandboxStatsRequest,
+    response: GRPCCore.RPCWriter<Runtime_V1_StreamPodSandboxStatsResponse>,
+    context: GRPCCore.ServerContext
+  ) async throws {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/StreamPodSandboxStats")
+  }
+
+  public func checkpointContainer(
+    request: Runtime_V1_CheckpointContainerRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_CheckpointContainerResponse {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/CheckpointContainer")
+  }
+
+  public func getContainerEvents(
+    request: Runtime_V1_GetEventsRequest,
+    response: GRPCCore.RPCWriter<Runtime_V1_ContainerEventResponse>,
+    context: GRPCCore.ServerContext
+  ) async throws {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/GetContainerEvents")
+  }
+
+  public func listMetricDescriptors(
+    request: Runtime_V1_ListMetricDescriptorsRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_ListMetricDescriptorsResponse {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/ListMetricDescriptors")
+  }
+
+  public func listPodSandboxMetrics(
+    request: Runtime_V1_ListPodSandboxMetricsRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_ListPodSandboxMetricsResponse {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/ListPodSandboxMetrics")
+  }
+
+  public func streamPodSandboxMetrics(
+    request: Runtime_V1_StreamPodSandboxMetricsRequest,
+    response: GRPCCore.RPCWriter<Runtime_V1_StreamPodSandboxMetricsResponse>,
+    context: GRPCCore.ServerContext
+  ) async throws {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/StreamPodSandboxMetrics")
+  }
+
+  public func updatePodSandboxResources(
+    request: Runtime_V1_UpdatePodSandboxResourcesRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_UpdatePodSandboxResourcesResponse {
+    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/UpdatePodSandboxResources")
+  }
+}

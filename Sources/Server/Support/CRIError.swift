@@ -1,0 +1,48 @@
+import GRPCCore
+
+/// The one error type the CRI services throw. Each case names the gRPC status
+/// a CRI client expects, so the mapping lives here and nowhere else; the
+/// message is what a person reading crictl's or kubelet's output acts on.
+public enum CRIError: Error, Sendable, Equatable {
+  case invalidArgument(String)
+  case notFound(String)
+  case alreadyExists(String)
+  case failedPrecondition(String)
+  case resourceExhausted(String)
+  case deadlineExceeded(String)
+  case unavailable(String)
+  /// An RPC this daemon does not implement (yet); the message names it.
+  case unimplemented(rpc: String)
+  case `internal`(String)
+}
+
+extension CRIError: RPCErrorConvertible {
+  public var rpcErrorCode: RPCError.Code {
+    switch self {
+    case .invalidArgument: .invalidArgument
+    case .notFound: .notFound
+    case .alreadyExists: .alreadyExists
+    case .failedPrecondition: .failedPrecondition
+    case .resourceExhausted: .resourceExhausted
+    case .deadlineExceeded: .deadlineExceeded
+    case .unavailable: .unavailable
+    case .unimplemented: .unimplemented
+    case .internal: .internalError
+    }
+  }
+
+  public var rpcErrorMessage: String {
+    switch self {
+    case .invalidArgument(let m), .notFound(let m), .alreadyExists(let m),
+      .failedPrecondition(let m), .resourceExhausted(let m), .deadlineExceeded(let m),
+      .unavailable(let m), .internal(let m):
+      m
+    case .unimplemented(let rpc):
+      "\(rpc) is not implemented by this runtime yet"
+    }
+  }
+}
+
+extension CRIError: CustomStringConvertible {
+  public var description: String { "\(rpcErrorCode): \(rpcErrorMessage)" }
+}

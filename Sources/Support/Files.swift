@@ -1,0 +1,113 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// File helpers without Foundation: the daemon avoids Foundation to stay small.
+public enum Files {
+  public static func makeTemporaryDirectory(prefix: String) throws(SystemError) -> String {
+    var template = Array("/tmp/\(prefix)XXXXXX".utf8CString)
+    guard let made = mkdtemp(&template) else { throw SystemError("mkdtemp") }
+    return String(cString: made)
+  }
+
+  /// `mkdir -p`, with `mode` for the directories it creates.
+  public static func makeDirectories(_ path: String, mode: mode_t) throws(SystemError) {
+    var prefix = ""
+    for component in path.split(separator: "/") {
+      prefix += "/" + component
+      if mkdir(prefix, mode) != 0 && errno != EEXIST {
+        throw SystemError("mkdir", path: prefix)
+      }
+    }
+  }
+
+  public static func write(_ path: String, _ contents: String, mode: mode_t = 0o644) throws(SystemError) {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+    guard fd >= 0 else { throw SystemError("open", path: path) }
+    defer { close(fd) }
+    try writeAll(fd, Array(contents.utf8), path: path)
+  }
+
+  public static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String? = nil) throws(SystemError) {
+    var written = 0
+    while written < bytes.count {
+      let n = bytes[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+      if n < 0 && errno == EINTR { continue }
+      guard n > 0 else { throw SystemError("write", path: path) }
+      written += n
+    }
+  }
+
+  public static func read(_ path: String) throws(SystemError) -> String {
+    String(decoding: try readBytes(path), as: UTF8.self)
+  }
+
+  public static func readBytes(_ path: String) throws(SystemError) -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw SystemError("open", path: path) }
+    defer { close(fd) }
+    return try readAll(fd, path: path)
+  }
+
+  public enum Kind: Sendable, Equatable { case file, directory, other, missing }
+
+  /// What is at `path`, following symlinks.
+  public static func kind(of path: String) -> Kind {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return .missing }
+    switch info.st_mode & S_IFMT {
+    case S_IFREG: return .file
+    case S_IFDIR: return .directory
+    default: return .other
+    }
+  }
+
+  /// The names in a directory, without "." and "..", unsorted.
+  public static func list(_ path: String) throws(SystemError) -> [String] {
+    guard let dir = opendir(path) else { throw SystemError("opendir", path: path) }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+        String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+      }
+      if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+  }
+
+  /// Reads until end of file.
+  public static func readAll(_ fd: Int32, path: String? = nil) throws(SystemError) -> [UInt8] {
+    var out: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+      let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+      if n < 0 && errno == EINTR { continue }
+      guard n >= 0 else { throw SystemError("read", path: path) }
+      if n == 0 { return out }
+      out += chunk[..<n]
+    }
+  }
+
+  /// `rm -rf`, never following symlinks.
+  public static func removeTree(_ path: String) {
+    var info = stat()
+    guard lstat(path, &info) == 0 else { return }
+    guard info.st_mode & S_IFMT == S_IFDIR else {
+      unlink(path)
+      return
+    }
+    for name in (try? list(path)) ?? [] {
+      removeTree(path + "/" + name)
+    }
+    rmdir(path)
+  }
+}
+
+/// Writes one line to standard error (one write(2), so lines stay whole).
+public func printToStandardError(_ line: String) {
+  var bytes = Array((line.hasSuffix("\n") ? line : line + "\n").utf8)
+  bytes.withUnsafeMutableBytes { _ = write(2, $0.baseAddress, $0.count) }
+}

@@ -1,0 +1,68 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Client side of Unix stream sockets.
+public enum UnixSocket {
+  /// Connects to the socket at `path` and returns the descriptor (close-on-exec).
+  public static func connect(_ path: String) throws(SystemError) -> Int32 {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    guard fd >= 0 else { throw SystemError("socket", path: path) }
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    let bytes = Array(path.utf8)
+    guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+      close(fd)
+      throw SystemError(operation: "connect", path: path, code: ENAMETOOLONG)
+    }
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+      raw.copyBytes(from: bytes)
+      raw[bytes.count] = 0
+    }
+    let result = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+      }
+    }
+    guard result == 0 else {
+      let error = SystemError("connect", path: path)
+      close(fd)
+      throw error
+    }
+    return fd
+  }
+
+  /// True when a process accepts connections on the socket at `path`.
+  public static func isAnswering(_ path: String) -> Bool {
+    guard let fd = try? connect(path) else { return false }
+    close(fd)
+    return true
+  }
+}
+
+/// A failed system call: which, on what, and errno's text.
+public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
+  public let operation: String
+  public let path: String?
+  public let code: Int32
+
+  public init(operation: String, path: String?, code: Int32) {
+    self.operation = operation
+    self.path = path
+    self.code = code
+  }
+
+  /// Captures the current errno.
+  public init(_ operation: String, path: String? = nil) {
+    self.init(operation: operation, path: path, code: errno)
+  }
+
+  public var reason: String { String(cString: strerror(code)) }
+
+  public var description: String {
+    if let path { return "\(operation) \(path): \(reason)" }
+    return "\(operation): \(reason)"
+  }
+}
