@@ -15,6 +15,9 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+    .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+    .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
     .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
     .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
@@ -25,13 +28,47 @@ let package = Package(
     .target(name: "BuildInfo", plugins: ["BuildInfoPlugin"]),
     // Foundation-free helpers every target may use: files, sockets,
     // processes, JSON and quoting.
-    .target(name: "Support"),
+    .target(name: "Support", dependencies: ["CSupport"]),
+    .target(name: "CSupport"),
     .target(
       name: "CRIAPI",
       dependencies: [
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+      ]
+    ),
+    // Image-spec and runtime-spec models, digests, media types, platforms.
+    .target(
+      name: "OCI",
+      dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+    ),
+    // References, registries.conf, policy.json, and the distribution client.
+    .target(
+      name: "Registry",
+      dependencies: [
+        "OCI",
+        "Support",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "TOMLKit", package: "TOMLKit"),
+      ]
+    ),
+    // libarchive from Debian (libarchive-dev) for layer tarballs.
+    .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+    // Blobs, unpacked layers and image records on disk.
+    .target(
+      name: "Storage",
+      dependencies: [
+        "CArchive",
+        "OCI",
+        "Support",
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Logging", package: "swift-log"),
       ]
     ),
     .target(
@@ -46,6 +83,9 @@ let package = Package(
       dependencies: [
         "BuildInfo",
         "CRIAPI",
+        "OCI",
+        "Registry",
+        "Storage",
         "Support",
         "Config",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -73,6 +113,8 @@ let package = Package(
       dependencies: [
         "CRIAPI",
         "CRIClient",
+        "OCI",
+        "TestFixtures",
         "Support",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
@@ -88,17 +130,34 @@ let package = Package(
         .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
       ]
     ),
+    // Real registries and crafted images for tests and benchmarks: starts
+    // Debian's docker-registry on loopback, pushes images the tests build.
+    .target(
+      name: "TestFixtures",
+      dependencies: [
+        "OCI",
+        "Support",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "NIOCore", package: "swift-nio"),
+      ]
+    ),
     .testTarget(
       name: "CRIAPITests",
       dependencies: ["CRIAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
     ),
     .testTarget(name: "ConfigTests", dependencies: ["Config", "Support"]),
+    .testTarget(name: "OCITests", dependencies: ["OCI"]),
+    .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "Support", "TestFixtures"]),
+    .testTarget(name: "StorageTests", dependencies: ["Storage", "OCI", "Support", "CArchive", "TestFixtures"]),
     .testTarget(
       name: "IntegrationTests",
       dependencies: [
         "CRIAPI",
         "CRIClient",
         "Support",
+        "TestFixtures",
+        "OCI",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
       ]
     ),

@@ -3,9 +3,13 @@
 # suite needs too) from Debian's packages. Safe to run again.
 set -euo pipefail
 
-packages=(runc conmon containernetworking-plugins iptables libarchive-dev libseccomp-dev)
+# Run time: the OCI runtime, its monitor, CNI plugins. Build: libarchive
+# (layer tarballs), SQLite (image records), pkg-config to find them.
+packages=(runc conmon containernetworking-plugins iptables libarchive-dev libsqlite3-dev libseccomp-dev pkg-config)
 if [ "${1:-}" = "--test" ]; then
-  packages+=(busybox-static)
+  # A real registry on loopback (and htpasswd for its basic auth), the
+  # compressors test layers are made with, busybox to build test images from.
+  packages+=(busybox-static docker-registry apache2-utils gzip zstd)
 fi
 
 missing=()

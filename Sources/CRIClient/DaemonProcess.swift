@@ -19,9 +19,15 @@ public final class DaemonProcess: Sendable {
 
   /// Starts the daemon. `config` is written to its crio.conf (tests may change
   /// it and send SIGHUP); `arguments` come after the standard flags.
-  public init(config: String = "", arguments: [String] = [], socket: String? = nil) throws {
+  /// `prepare` runs on the directory before the daemon starts (to leave
+  /// files a previous daemon would have left).
+  public init(
+    config: String = "", arguments: [String] = [], socket: String? = nil,
+    prepare: (String) throws -> Void = { _ in }
+  ) throws {
     let directory = try Files.makeTemporaryDirectory(prefix: "crio-t")
     self.directory = directory
+    try prepare(directory)
     self.socket = socket ?? directory + "/crio.sock"
     try Files.write(directory + "/crio.conf", config)
     try Files.makeDirectories(directory + "/crio.conf.d", mode: 0o755)
@@ -49,6 +55,7 @@ public final class DaemonProcess: Sendable {
   }
 
   /// Sends `signal` and waits for the exit code (nil if it did not exit in time).
+  @discardableResult
   public func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(20)) async -> Int32? {
     kill(pid, signal)
     return await Processes.wait(pid, timeout: timeout)

@@ -1,3 +1,4 @@
+import CSupport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -110,4 +111,16 @@ public enum Files {
 public func printToStandardError(_ line: String) {
   var bytes = Array((line.hasSuffix("\n") ? line : line + "\n").utf8)
   bytes.withUnsafeMutableBytes { _ = write(2, $0.baseAddress, $0.count) }
+}
+
+extension Files {
+  /// The value of an extended attribute of `path` itself (not following a
+  /// symlink), or nil when it has none.
+  public static func extendedAttribute(_ name: String, of path: String) -> [UInt8]? {
+    let size = lgetxattr(path, name, nil, 0)
+    guard size >= 0 else { return nil }
+    var value = [UInt8](repeating: 0, count: size)
+    let read = value.withUnsafeMutableBytes { lgetxattr(path, name, $0.baseAddress, size) }
+    return read >= 0 ? Array(value.prefix(read)) : nil
+  }
 }

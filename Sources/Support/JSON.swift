@@ -8,6 +8,8 @@ public enum JSONValue: Sendable, Equatable {
   case null
   case array([JSONValue])
   case object([(String, JSONValue)])
+  /// JSON text rendered elsewhere (e.g. an image config as pulled), inserted as is.
+  case raw(String)
 
   public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
     lhs.rendered() == rhs.rendered()
@@ -25,6 +27,7 @@ public enum JSONValue: Sendable, Equatable {
     case .int(let value): out += String(value)
     case .bool(let value): out += value ? "true" : "false"
     case .null: out += "null"
+    case .raw(let text): out += text
     case .array(let values):
       out += "["
       for (index, value) in values.enumerated() {

@@ -12,7 +12,7 @@ struct Bench: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "crio-bench",
     abstract: "Benchmarks of the crio daemon (start-up, memory, RPC latency).",
-    subcommands: [FoundationBench.self],
+    subcommands: [FoundationBench.self, PullBench.self],
     defaultSubcommand: FoundationBench.self
   )
 }

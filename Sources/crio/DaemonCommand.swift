@@ -25,16 +25,17 @@ struct DaemonCommand: AsyncParsableCommand {
     let logger = Logger(label: "crio")
     for warning in warnings { logger.warning("\(warning)") }
 
-    let daemon = Daemon(
-      context: DaemonContext(config: config, logger: logger),
-      levelSwitch: levelSwitch,
-      reloadConfig: {
-        let (fresh, warnings) = try options.loadConfig()
-        for warning in warnings { logger.warning("\(warning)") }
-        return fresh
-      }
-    )
     do {
+      let daemon = Daemon(
+        config: config,
+        logger: logger,
+        levelSwitch: levelSwitch,
+        reloadConfig: {
+          let (fresh, warnings) = try options.loadConfig()
+          for warning in warnings { logger.warning("\(warning)") }
+          return fresh
+        }
+      )
       try await daemon.run()
     } catch {
       // One line that says what is wrong, never a stack trace.

@@ -82,11 +82,11 @@ import Testing
         #expect(error.message.contains("RunPodSandbox"))
       }
       do {
-        _ = try await cri.image.listImages(Runtime_V1_ListImagesRequest())
-        Issue.record("ListImages unexpectedly succeeded")
+        _ = try await cri.runtime.createContainer(Runtime_V1_CreateContainerRequest())
+        Issue.record("CreateContainer unexpectedly succeeded")
       } catch let error as RPCError {
         #expect(error.code == .unimplemented)
-        #expect(error.message.contains("ListImages"))
+        #expect(error.message.contains("CreateContainer"))
       }
       // Server-streaming RPCs end with the same status rather than hanging.
       let code = await rpcCode {

@@ -18,24 +18,45 @@ public struct Daemon: Sendable {
   /// How long in-flight RPCs get to finish after SIGTERM before they are cut off.
   public static let shutdownGrace: Duration = .seconds(10)
 
-  let context: DaemonContext
+  let config: CrioConfig
+  let logger: Logger
   let levelSwitch: LogLevelSwitch
   /// Loads the configuration again, as at start-up (files plus CLI flags), for SIGHUP.
   let reloadConfig: @Sendable () throws -> CrioConfig
 
-  public init(context: DaemonContext, levelSwitch: LogLevelSwitch, reloadConfig: @escaping @Sendable () throws -> CrioConfig) {
-    self.context = context
+  public init(
+    config: CrioConfig, logger: Logger, levelSwitch: LogLevelSwitch,
+    reloadConfig: @escaping @Sendable () throws -> CrioConfig
+  ) {
+    self.config = config
+    self.logger = logger
     self.levelSwitch = levelSwitch
     self.reloadConfig = reloadConfig
   }
 
   public func run() async throws {
-    let config = context.config
-    let logger = context.logger
+    let config = self.config
+    let logger = self.logger
     try makeDirectories(config.root, mode: 0o700)
     try makeDirectories(config.runroot, mode: 0o700)
+    // Before touching storage: a live daemon on the socket owns it, and
+    // start-up clean-up would delete its in-progress downloads.
     try SocketPath.prepare(config.api.listen)
+    let context = try DaemonContext(config: config, logger: logger)
+    do {
+      try await serve(context)
+    } catch {
+      await context.images.shutdown()
+      throw error
+    }
+    await context.images.shutdown()
+    logger.info("Stopped")
+  }
 
+  /// Serves the socket until a signal stops the daemon.
+  private func serve(_ context: DaemonContext) async throws {
+    let config = self.config
+    let logger = self.logger
     let inspect = InspectAPI(daemon: context)
     let listener = UnixSocketListener(
       path: config.api.listen,
@@ -84,7 +105,7 @@ public struct Daemon: Sendable {
       group.addTask {
         for await signal in signals.stream {
           if signal == SIGHUP {
-            reload()
+            reload(running: config)
             continue
           }
           logger.info("Received signal, shutting down", metadata: ["signal": "\(signalName(signal))"])
@@ -103,14 +124,12 @@ public struct Daemon: Sendable {
       group.cancelAll()
     }
     signals.stop()
-    logger.info("Stopped")
   }
 
   /// SIGHUP: re-reads the configuration and applies what can change at run
   /// time (the log level); anything else that changed is named as needing a
   /// restart, so an operator knows why it did not take effect.
-  private func reload() {
-    let logger = context.logger
+  private func reload(running: CrioConfig) {
     let fresh: CrioConfig
     do {
       fresh = try reloadConfig()
@@ -125,8 +144,8 @@ public struct Daemon: Sendable {
       logger.info("Set log level", metadata: ["from": "\(old)", "to": "\(fresh.runtime.logLevel.rawValue)"])
     }
     var unchangeable = fresh
-    unchangeable.runtime.logLevel = context.config.runtime.logLevel
-    if unchangeable != context.config {
+    unchangeable.runtime.logLevel = running.runtime.logLevel
+    if unchangeable != running {
       logger.warning("Configuration changes other than log_level need a restart to take effect")
     } else {
       logger.info("Configuration reloaded")

@@ -4,16 +4,20 @@ import Logging
 import Support
 
 /// What every CRI handler shares: the configuration the daemon started with,
-/// its logger and the runtime-wide state. Immutable apart from the actor.
+/// its logger, the runtime-wide state and the image stores.
 public final class DaemonContext: Sendable {
   public let config: CrioConfig
   public let logger: Logger
   public let state: RuntimeState
+  public let images: ImageContext
 
-  public init(config: CrioConfig, logger: Logger, state: RuntimeState = RuntimeState()) {
+  /// Opens the image stores and reads the registry configuration; throws
+  /// (and the daemon does not start) when they cannot be used.
+  public init(config: CrioConfig, logger: Logger, state: RuntimeState = RuntimeState()) throws {
     self.config = config
     self.logger = logger
     self.state = state
+    images = try ImageContext(config: config, logger: logger)
   }
 
   /// The `info` map of a verbose Status, as `crictl info` prints it: each value

@@ -9,6 +9,10 @@ public enum CRIError: Error, Sendable, Equatable {
   case alreadyExists(String)
   case failedPrecondition(String)
   case resourceExhausted(String)
+  case permissionDenied(String)
+  case unauthenticated(String)
+  case dataLoss(String)
+  case cancelled(String)
   case deadlineExceeded(String)
   case unavailable(String)
   /// An RPC this daemon does not implement (yet); the message names it.
@@ -24,6 +28,10 @@ extension CRIError: RPCErrorConvertible {
     case .alreadyExists: .alreadyExists
     case .failedPrecondition: .failedPrecondition
     case .resourceExhausted: .resourceExhausted
+    case .permissionDenied: .permissionDenied
+    case .unauthenticated: .unauthenticated
+    case .dataLoss: .dataLoss
+    case .cancelled: .cancelled
     case .deadlineExceeded: .deadlineExceeded
     case .unavailable: .unavailable
     case .unimplemented: .unimplemented
@@ -35,6 +43,7 @@ extension CRIError: RPCErrorConvertible {
     switch self {
     case .invalidArgument(let m), .notFound(let m), .alreadyExists(let m),
       .failedPrecondition(let m), .resourceExhausted(let m), .deadlineExceeded(let m),
+      .permissionDenied(let m), .unauthenticated(let m), .dataLoss(let m), .cancelled(let m),
       .unavailable(let m), .internal(let m):
       m
     case .unimplemented(let rpc):

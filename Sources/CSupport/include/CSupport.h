@@ -1,0 +1,2 @@
+// Linux headers that Swift's Glibc module leaves out.
+#include <sys/xattr.h>

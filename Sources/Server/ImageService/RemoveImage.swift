@@ -1,0 +1,44 @@
+import CRIAPI
+import GRPCCore
+import OCI
+import Logging
+import Storage
+
+extension CRIImageService {
+  public func removeImage(
+    request: Runtime_V1_RemoveImageRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_RemoveImageResponse {
+    let images = daemon.images
+    let name = request.image.image
+    // Removing what is not there succeeds: the CRI call is idempotent.
+    guard let record = try images.lookUp(name) else { return Runtime_V1_RemoveImageResponse() }
+    do {
+      try await images.remove(record, as: name, logger: daemon.logger)
+    } catch {
+      throw CRIError.image(error)
+    }
+    return Runtime_V1_RemoveImageResponse()
+  }
+}
+
+extension ImageContext {
+  /// Removes an image, or only the tag it was named by when it has others
+  /// (as CRI-O does), then the layers and blobs no image uses any more.
+  func remove(_ record: ImageRecord, as name: String, logger: Logging.Logger) async throws {
+    // The tag the request named, if it named one ("busybox" names
+    // docker.io/library/busybox:latest through the search registries).
+    let tag = record.repoTags.first { $0 == name }
+      ?? ((try? registries.candidates(for: name)) ?? []).map(\.description).first { record.repoTags.contains($0) }
+    if let tag, record.repoTags.count > 1 {
+      _ = try records.removeName(tag, from: record.id)
+      logger.info("Untagged image", metadata: ["tag": "\(tag)", "id": "\(record.id.hex)"])
+      return
+    }
+    try records.delete(id: record.id)
+    _ = try await puller.leases.removeUnused(record.layers, records: records, layers: layers)
+    blobs.remove(record.manifestDigest)
+    blobs.remove(record.id)
+    logger.info("Removed image", metadata: ["id": "\(record.id.hex)", "tags": "\(record.repoTags)"])
+  }
+}

@@ -1,0 +1,218 @@
+import Config
+import FoundationEssentials
+import Logging
+import OCI
+import Registry
+import Storage
+import Support
+
+/// Pulls images: resolves the name (registries.conf), checks policy, fetches
+/// the manifest (picking the node's platform from an index), the config and
+/// the layers (in parallel, bounded, each layer once however many pulls want
+/// it), unpacks them and records the image. Nothing is recorded until every
+/// layer is in place, so an interrupted pull leaves no half-visible image.
+final class ImagePuller: Sendable {
+  struct Settings: Sendable {
+    var insecureRegistries: [String]
+    var maxParallelDownloads: Int
+    var progressTimeout: Duration?
+
+    init(config: ImageConfig) {
+      insecureRegistries = config.insecureRegistries
+      maxParallelDownloads = max(1, config.maxParallelDownloads)
+      // "0s" (CRI-O's default) means no limit.
+      let timeout = config.pullProgressTimeoutDuration
+      progressTimeout = timeout > .zero ? timeout : nil
+    }
+  }
+
+  private let settings: Settings
+  private let registries: RegistriesConf
+  private let policy: SignaturePolicy
+  private let client: RegistryClient
+  private let blobs: BlobStore
+  private let layers: LayerStore
+  private let records: ImageStore
+  private let logger: Logger
+  private let pulls = SharedWork<String, ImageRecord>()
+  private let layerWork = SharedWork<Digest, UnpackedLayer>()
+  let leases: LayerLeases
+
+  init(
+    settings: Settings, registries: RegistriesConf, policy: SignaturePolicy, client: RegistryClient,
+    blobs: BlobStore, layers: LayerStore, records: ImageStore, leases: LayerLeases, logger: Logger
+  ) {
+    self.leases = leases
+    self.settings = settings
+    self.registries = registries
+    self.policy = policy
+    self.client = client
+    self.blobs = blobs
+    self.layers = layers
+    self.records = records
+    self.logger = logger
+  }
+
+  /// Pulls `name` (as the user typed it) and returns the stored image.
+  func pull(_ name: String, credentials: Credentials?) async throws -> ImageRecord {
+    let candidates = try registries.candidates(for: name)
+    var failures: [String] = []
+    for reference in candidates {
+      if case .reject(let reason) = policy.evaluate(reference) {
+        throw RegistryError.rejectedByPolicy(reference.description, reason: reason)
+      }
+      do {
+        // Concurrent pulls of one reference share the work (and its result).
+        return try await pulls.run(reference.description) { [self] in
+          try await pull(reference, credentials: credentials)
+        }
+      } catch let error as RegistryError where candidates.count > 1 && error.triesNextCandidate {
+        failures.append("\(reference): \(error)")
+        continue
+      }
+    }
+    throw RegistryError.notFound(what: "image \"\(name)\" in any search registry (\(failures.joined(separator: "; ")))")
+  }
+
+  private func pull(_ reference: ImageReference, credentials: Credentials?) async throws -> ImageRecord {
+    let started = ContinuousClock.now
+    logger.info("Pulling image", metadata: ["image": "\(reference)"])
+    let endpoints = try registries.endpoints(for: reference, extraInsecure: settings.insecureRegistries)
+    var lastError: (any Error)?
+    for endpoint in endpoints {
+      do {
+        let record = try await pull(reference, from: endpoint, credentials: credentials)
+        logger.info("Pulled image", metadata: [
+          "image": "\(reference)", "id": "\(record.id.hex)", "from": "\(endpoint.host)",
+          "duration": "\(ContinuousClock.now - started)",
+        ])
+        return record
+      } catch let error as RegistryError where endpoint.isMirror {
+        // A mirror that fails is skipped, as containers/image does.
+        logger.warning("Mirror failed; trying the next source", metadata: ["mirror": "\(endpoint.host)", "error": "\(error)"])
+        lastError = error
+      }
+    }
+    throw lastError ?? RegistryError.unavailable(host: reference.registry, detail: "no endpoint to pull from")
+  }
+
+  private func pull(_ reference: ImageReference, from endpoint: Endpoint, credentials: Credentials?) async throws -> ImageRecord {
+    var fetched = try await client.fetchManifest(endpoint, reference: reference.tagOrDigest, credentials: credentials)
+    if MediaType.isSchema1(fetched.mediaType) {
+      throw OCIError.unsupportedMediaType(fetched.mediaType)
+    }
+    if MediaType.isIndex(fetched.mediaType) {
+      let index = try OCIJSON.decode(ImageIndex.self, from: fetched.bytes, kind: "image index")
+      let chosen = try Platform.select(from: index.manifests)
+      fetched = try await client.fetchManifest(endpoint, reference: chosen.digest.description, credentials: credentials)
+    }
+    guard MediaType.isManifest(fetched.mediaType) else {
+      throw OCIError.unsupportedMediaType(fetched.mediaType)
+    }
+    let manifest = try OCIJSON.decode(ImageManifest.self, from: fetched.bytes, kind: "image manifest")
+    let configBytes = try await client.fetchBlobBytes(endpoint, digest: manifest.config.digest, credentials: credentials)
+    let config = try OCIJSON.decode(ImageConfiguration.self, from: configBytes, kind: "image config")
+    guard config.rootfs.diffIDs.count == manifest.layers.count else {
+      throw OCIError.invalidDocument(
+        kind: "image", reason: "the manifest has \(manifest.layers.count) layers but the config lists \(config.rootfs.diffIDs.count) diff IDs")
+    }
+    let chain = chainIDs(of: config.rootfs.diffIDs)
+    let layerJobs = manifest.layers.enumerated().map { index, descriptor in
+      LayerJob(descriptor: descriptor, diffID: config.rootfs.diffIDs[index], chainID: chain[index])
+    }
+    // Leased until the record that references them is saved (see LayerLeases).
+    await leases.lease(chain)
+    do {
+      try await fetchLayers(layerJobs, endpoint: endpoint, credentials: credentials)
+      let record = try save(reference: reference, manifest: manifest, fetched: fetched, configBytes: configBytes, chain: chain)
+      await leases.release(chain)
+      return record
+    } catch {
+      await leases.release(chain)
+      // Layers this failed pull unpacked and nothing else uses are garbage.
+      do {
+        _ = try await leases.removeUnused(chain, records: records, layers: layers)
+      } catch let cleanup {
+        logger.warning("Could not remove the layers of a failed pull", metadata: ["error": "\(cleanup)"])
+      }
+      throw error
+    }
+  }
+
+  /// Records the image once every layer is in place.
+  private func save(
+    reference: ImageReference, manifest: ImageManifest, fetched: FetchedManifest, configBytes: [UInt8], chain: [Digest]
+  ) throws -> ImageRecord {
+    try blobs.write(fetched.bytes, as: fetched.digest)
+    try blobs.write(configBytes, as: manifest.config.digest)
+    var record = ImageRecord(
+      id: manifest.config.digest,
+      repoTags: [],
+      repoDigests: ["\(reference.name)@\(fetched.digest)"],
+      size: UInt64(manifest.layers.reduce(Int64(configBytes.count)) { $0 + $1.size }),
+      manifestDigest: fetched.digest,
+      config: configBytes,
+      layers: chain,
+      pulledAt: Date()
+    )
+    if let tag = reference.tag { record.repoTags = ["\(reference.name):\(tag)"] }
+    // save() adds these names to those the image already has and takes a
+    // moved tag away from the image that had it.
+    return try records.save(record)
+  }
+
+  private struct LayerJob: Sendable {
+    let descriptor: Descriptor
+    let diffID: Digest
+    let chainID: Digest
+  }
+
+  /// Downloads and unpacks the layers not yet on disk, at most
+  /// `maxParallelDownloads` at a time.
+  private func fetchLayers(_ jobs: [LayerJob], endpoint: Endpoint, credentials: Credentials?) async throws {
+    let missing = jobs.filter { !layers.contains(chainID: $0.chainID) }
+    try await withThrowingTaskGroup(of: Void.self) { group in
+      var next = 0
+      func startNext() {
+        guard next < missing.count else { return }
+        let job = missing[next]
+        next += 1
+        group.addTask { [self] in
+          _ = try await layerWork.run(job.chainID) { [self] in
+            try await fetchLayer(job, endpoint: endpoint, credentials: credentials)
+          }
+        }
+      }
+      for _ in 0..<settings.maxParallelDownloads { startNext() }
+      while try await group.next() != nil { startNext() }
+    }
+  }
+
+  private func fetchLayer(_ job: LayerJob, endpoint: Endpoint, credentials: Credentials?) async throws -> UnpackedLayer {
+    guard let compression = MediaType.layerCompression(job.descriptor.mediaType) else {
+      throw OCIError.unsupportedMediaType(job.descriptor.mediaType)
+    }
+    let temporary = blobs.temporaryPath()
+    defer { Files.removeTree(temporary) }
+    try await client.fetchBlob(
+      endpoint, digest: job.descriptor.digest, expectedSize: job.descriptor.size, credentials: credentials,
+      to: temporary, progressTimeout: settings.progressTimeout)
+    try Task.checkCancellation()
+    // Unpacking is CPU and disk work: keep it off the cooperative pool's
+    // other tasks by running it in a task of its own.
+    let layers = self.layers
+    return try await Task.detached {
+      try layers.unpack(blob: temporary, compression: compression, expectedDiffID: job.diffID, chainID: job.chainID)
+    }.value
+  }
+}
+
+extension RegistryError {
+  /// Errors after which the next unqualified-search registry is worth trying.
+  var triesNextCandidate: Bool {
+    switch self {
+    case .notFound, .unauthorized, .unavailable: true
+    default: false
+    }
+  }
+}

@@ -1,0 +1,317 @@
+import FoundationEssentials
+import GRDB
+import OCI
+import Support
+
+/// Image and layer records in SQLite (`root/images.db`), through a GRDB pool
+/// in WAL mode: lookups run concurrently with each other and with a write.
+/// Every multi-step change is one transaction, so a crash never leaves an
+/// image with half its names or layers.
+public final class ImageStore: Sendable {
+  /// The pool, for the daemon's other modules to keep their tables in the same
+  /// database (register their migrations through `init(path:migrations:)`).
+  public let database: DatabasePool
+
+  /// Opens (creating and migrating) the database at `path`. `migrations`
+  /// registers further migrations after the storage tables'.
+  public init(path: String, migrations: (inout DatabaseMigrator) -> Void = { _ in }) throws(StorageError) {
+    let directory = DirectoryTree.split(path).parent
+    do {
+      try Files.makeDirectories(directory, mode: 0o700)
+    } catch {
+      throw .io(error)
+    }
+    var configuration = Configuration()
+    // A pull and a removal may write at once; wait for the lock instead of
+    // failing (GRDB serialises this process's writes; this covers tools
+    // opening the file from outside).
+    configuration.busyMode = .timeout(10)
+    var migrator = DatabaseMigrator()
+    ImageStoreSchema.register(in: &migrator)
+    migrations(&migrator)
+    do {
+      database = try DatabasePool(path: path, configuration: configuration)
+      try migrator.migrate(database)
+    } catch {
+      throw .database("\(path): \(error)")
+    }
+  }
+
+  // MARK: Images
+
+  /// Adds an image, or updates it: config, manifest digest, size, layers and
+  /// pull time are replaced; the record's tags and digests are added to those
+  /// it has (a pull of a second tag must not drop the first, and concurrent
+  /// pulls would race if callers merged). Each of its names is taken from any
+  /// other image that had it (a moved tag); an image left without tags keeps
+  /// its digests and stays listed (dangling), as containers/storage does.
+  /// Returns the image as stored.
+  @discardableResult
+  public func save(_ record: ImageRecord) throws(StorageError) -> ImageRecord {
+    try writing { db in
+      try db.execute(
+        sql: """
+          INSERT INTO images (id, manifestDigest, size, config, pulledAt) VALUES (?, ?, ?, ?, ?)
+          ON CONFLICT(id) DO UPDATE SET manifestDigest = excluded.manifestDigest, size = excluded.size,
+            config = excluded.config, pulledAt = excluded.pulledAt
+          """,
+        arguments: [
+          record.id.description, record.manifestDigest.description, Int64(clamping: record.size),
+          Data(record.config), record.pulledAt.timeIntervalSinceReferenceDate,
+        ]
+      )
+      let names = record.repoTags.map { ($0, "tag") } + record.repoDigests.map { ($0, "digest") }
+      for (name, kind) in names {
+        try db.execute(
+          sql: "DELETE FROM image_names WHERE name = ? AND imageID <> ?",
+          arguments: [name, record.id.description]
+        )
+        try db.execute(
+          sql: "INSERT OR IGNORE INTO image_names (name, imageID, kind) VALUES (?, ?, ?)",
+          arguments: [name, record.id.description, kind]
+        )
+      }
+      try db.execute(sql: "DELETE FROM image_layers WHERE imageID = ?", arguments: [record.id.description])
+      for (position, chainID) in record.layers.enumerated() {
+        try db.execute(
+          sql: "INSERT INTO image_layers (imageID, position, chainID) VALUES (?, ?, ?)",
+          arguments: [record.id.description, position, chainID.description]
+        )
+      }
+      guard let stored = try Self.load(db, id: record.id.description) else {
+        throw StorageError.database("image \(record.id) vanished while being saved")
+      }
+      return stored
+    }
+  }
+
+  public func image(id: Digest) throws(StorageError) -> ImageRecord? {
+    try reading { db in try Self.load(db, id: id.description) }
+  }
+
+  /// Finds an image as CRI-O resolves a reference, first match wins:
+  /// 1. a full ID, with or without "sha256:";
+  /// 2. a name, exactly as stored: a repo tag or a repo digest (normalising
+  ///    "busybox" to "docker.io/library/busybox:latest" is the caller's part);
+  /// 3. an ID prefix of at least 3 hex digits, with or without "sha256:",
+  ///    when exactly one image has it. An ambiguous prefix finds nothing (nil,
+  ///    not an error), as containers/storage's lookup does.
+  public func find(_ text: String) throws(StorageError) -> ImageRecord? {
+    try reading { db in
+      let hex = text.hasPrefix("sha256:") ? String(text.dropFirst(7)) : text
+      let isHex = !hex.isEmpty && hex.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+      if isHex && hex.utf8.count == 64, let found = try Self.load(db, id: "sha256:" + hex) {
+        return found
+      }
+      if let id = try String.fetchOne(db, sql: "SELECT imageID FROM image_names WHERE name = ?", arguments: [text]) {
+        return try Self.load(db, id: id)
+      }
+      guard isHex && hex.utf8.count >= 3 && hex.utf8.count < 64 else { return nil }
+      // IDs are lower-case hex, all below "g": a range on the key is a prefix match.
+      let matches = try String.fetchAll(
+        db,
+        sql: "SELECT id FROM images WHERE id >= ? AND id < ? LIMIT 2",
+        arguments: ["sha256:" + hex, "sha256:" + hex + "g"]
+      )
+      guard matches.count == 1 else { return nil }
+      return try Self.load(db, id: matches[0])
+    }
+  }
+
+  /// Every image, oldest pull first.
+  public func list() throws(StorageError) -> [ImageRecord] {
+    try reading { db in
+      var names: [String: (tags: [String], digests: [String])] = [:]
+      for row in try Row.fetchAll(db, sql: "SELECT name, imageID, kind FROM image_names ORDER BY rowid") {
+        let id: String = row["imageID"]
+        let name: String = row["name"]
+        if row["kind"] == "tag" {
+          names[id, default: ([], [])].tags.append(name)
+        } else {
+          names[id, default: ([], [])].digests.append(name)
+        }
+      }
+      var layers: [String: [Digest]] = [:]
+      for row in try Row.fetchAll(db, sql: "SELECT imageID, chainID FROM image_layers ORDER BY imageID, position") {
+        layers[row["imageID"], default: []].append(try Self.digest(row["chainID"]))
+      }
+      return try Row.fetchAll(db, sql: "SELECT * FROM images ORDER BY pulledAt, id").map { row in
+        let id: String = row["id"]
+        return try Self.record(row, tags: names[id]?.tags ?? [], digests: names[id]?.digests ?? [], layers: layers[id] ?? [])
+      }
+    }
+  }
+
+  /// Removes one name (a tag or a repo digest) from an image, for CRI
+  /// RemoveImage by name; RemoveImage by ID is `delete(id:)`.
+  ///
+  /// The image goes when the removal leaves it without tags and either the
+  /// name removed was a tag or no digest is left. So: removing one of several
+  /// tags only untags; removing an image's last tag deletes it (its repo
+  /// digests were only derived from the pull, as `crictl rmi busybox` expects);
+  /// removing a digest of a tagged image drops only that digest; and an image
+  /// pulled by digest alone goes with its last digest. Throws `.notFound` when
+  /// the image does not have the name.
+  public func removeName(_ name: String, from id: Digest) throws(StorageError) -> NameRemoval {
+    try writing { db in
+      guard
+        let kind = try String.fetchOne(
+          db,
+          sql: "SELECT kind FROM image_names WHERE name = ? AND imageID = ?",
+          arguments: [name, id.description]
+        )
+      else {
+        throw StorageError.notFound("image \(id.hex) has no name \"\(name)\"")
+      }
+      try db.execute(sql: "DELETE FROM image_names WHERE name = ?", arguments: [name])
+      guard let remaining = try Self.load(db, id: id.description) else {
+        throw StorageError.notFound("image \(id.hex)")
+      }
+      guard remaining.repoTags.isEmpty && (kind == "tag" || remaining.repoDigests.isEmpty) else {
+        return .untagged(remaining)
+      }
+      try db.execute(sql: "DELETE FROM images WHERE id = ?", arguments: [id.description])
+      return .deleted(remaining)
+    }
+  }
+
+  /// Deletes an image with all its names. Its layers' records stay: see
+  /// `unreferencedLayers()`. Missing is fine.
+  public func delete(id: Digest) throws(StorageError) {
+    try writing { db in
+      try db.execute(sql: "DELETE FROM images WHERE id = ?", arguments: [id.description])
+    }
+  }
+
+  /// Chain IDs some image uses: what layer garbage collection must keep.
+  public func referencedLayers() throws(StorageError) -> Set<Digest> {
+    try reading { db in
+      Set(try String.fetchAll(db, sql: "SELECT DISTINCT chainID FROM image_layers").map(Self.digest))
+    }
+  }
+
+  // MARK: Layers
+
+  /// Adds or replaces a layer's record.
+  public func saveLayer(_ layer: LayerRecord) throws(StorageError) {
+    try writing { db in
+      try db.execute(
+        sql: """
+          INSERT OR REPLACE INTO layers (chainID, diffID, parent, blobDigest, compressedSize, size)
+          VALUES (?, ?, ?, ?, ?, ?)
+          """,
+        arguments: [
+          layer.chainID.description, layer.diffID.description, layer.parent?.description,
+          layer.blobDigest?.description, Int64(clamping: layer.compressedSize), Int64(clamping: layer.size),
+        ]
+      )
+    }
+  }
+
+  public func layer(chainID: Digest) throws(StorageError) -> LayerRecord? {
+    try reading { db in
+      try Row.fetchOne(db, sql: "SELECT * FROM layers WHERE chainID = ?", arguments: [chainID.description]).map(Self.layerRecord)
+    }
+  }
+
+  public func layers() throws(StorageError) -> [LayerRecord] {
+    try reading { db in
+      try Row.fetchAll(db, sql: "SELECT * FROM layers ORDER BY chainID").map(Self.layerRecord)
+    }
+  }
+
+  /// Layer records no image references, for garbage collection (remove each
+  /// from the LayerStore, then `deleteLayer`). Run it under the same lock as
+  /// pulls: a pull's layers are unreferenced until its image is saved.
+  public func unreferencedLayers() throws(StorageError) -> [LayerRecord] {
+    try reading { db in
+      try Row.fetchAll(
+        db,
+        sql: "SELECT * FROM layers WHERE chainID NOT IN (SELECT chainID FROM image_layers) ORDER BY chainID"
+      ).map(Self.layerRecord)
+    }
+  }
+
+  public func deleteLayer(chainID: Digest) throws(StorageError) {
+    try writing { db in
+      try db.execute(sql: "DELETE FROM layers WHERE chainID = ?", arguments: [chainID.description])
+    }
+  }
+
+  // MARK: Rows
+
+  private static func load(_ db: Database, id: String) throws -> ImageRecord? {
+    guard let row = try Row.fetchOne(db, sql: "SELECT * FROM images WHERE id = ?", arguments: [id]) else { return nil }
+    var tags: [String] = []
+    var digests: [String] = []
+    for name in try Row.fetchAll(db, sql: "SELECT name, kind FROM image_names WHERE imageID = ? ORDER BY rowid", arguments: [id]) {
+      if name["kind"] == "tag" { tags.append(name["name"]) } else { digests.append(name["name"]) }
+    }
+    let layers = try String.fetchAll(
+      db,
+      sql: "SELECT chainID FROM image_layers WHERE imageID = ? ORDER BY position",
+      arguments: [id]
+    ).map(digest)
+    return try record(row, tags: tags, digests: digests, layers: layers)
+  }
+
+  private static func record(_ row: Row, tags: [String], digests: [String], layers: [Digest]) throws -> ImageRecord {
+    let config: Data = row["config"]
+    let size: Int64 = row["size"]
+    return ImageRecord(
+      id: try digest(row["id"]),
+      repoTags: tags,
+      repoDigests: digests,
+      size: UInt64(max(0, size)),
+      manifestDigest: try digest(row["manifestDigest"]),
+      config: Array(config),
+      layers: layers,
+      pulledAt: Date(timeIntervalSinceReferenceDate: row["pulledAt"])
+    )
+  }
+
+  private static func layerRecord(_ row: Row) throws -> LayerRecord {
+    let parent: String? = row["parent"]
+    let blob: String? = row["blobDigest"]
+    let compressedSize: Int64 = row["compressedSize"]
+    let size: Int64 = row["size"]
+    return LayerRecord(
+      chainID: try digest(row["chainID"]),
+      diffID: try digest(row["diffID"]),
+      parent: try parent.map(digest),
+      blobDigest: try blob.map(digest),
+      compressedSize: UInt64(max(0, compressedSize)),
+      size: UInt64(max(0, size))
+    )
+  }
+
+  private static func digest(_ text: String) throws -> Digest {
+    do {
+      return try Digest(parsing: text)
+    } catch {
+      throw StorageError.database("corrupt digest in the database: \(error)")
+    }
+  }
+
+  // MARK: Transactions
+
+  private func reading<T>(_ body: (Database) throws -> T) throws(StorageError) -> T {
+    do {
+      return try database.read(body)
+    } catch let error as StorageError {
+      throw error
+    } catch {
+      throw .database("\(error)")
+    }
+  }
+
+  private func writing<T>(_ body: (Database) throws -> T) throws(StorageError) -> T {
+    do {
+      return try database.write(body)
+    } catch let error as StorageError {
+      throw error
+    } catch {
+      throw .database("\(error)")
+    }
+  }
+}

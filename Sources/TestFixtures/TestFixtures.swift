@@ -1,0 +1,1 @@
+// Test fixtures: see RegistryServer.swift, ImagePusher.swift, TarBuilder.swift.

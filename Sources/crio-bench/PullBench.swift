@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import CRIAPI
+import CRIClient
+import OCI
+import Support
+import TestFixtures
+
+/// Pull of a ~50 MB, 5-layer gzip image from a loopback registry: wall time,
+/// the daemon's RSS growth and peak, MB/s; then the same image fetched and
+/// unpacked by skopeo + umoci for comparison.
+struct PullBench: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "pull")
+
+  @Option(help: "Layers in the image.") var layers = 5
+  @Option(help: "Compressed MiB per layer (random data does not compress).") var mibPerLayer = 10
+  @Option(help: "Pulls to time (each into a fresh daemon).") var runs = 5
+
+  func run() async throws {
+    let registry = try await RegistryServer.start()
+    defer { Task { await registry.stop() } }
+    var builders: [(bytes: [UInt8], mediaType: String, diffID: Digest)] = []
+    var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+    for index in 0..<layers {
+      var tar = TarBuilder()
+      var payload = [UInt8](repeating: 0, count: mibPerLayer << 20)
+      for i in stride(from: 0, to: payload.count, by: 8) {
+        // xorshift: cheap bytes gzip cannot shrink.
+        state ^= state << 13; state ^= state >> 7; state ^= state << 17
+        withUnsafeBytes(of: state) { raw in
+          for j in 0..<min(8, payload.count - i) { payload[i + j] = raw[j] }
+        }
+      }
+      tar.file("layer\(index)/blob", payload)
+      builders.append((try tar.gzip(), MediaType.ociLayerGzip, tar.diffID))
+    }
+    let totalBytes = builders.reduce(0) { $0 + $1.bytes.count }
+    let image = try await ImagePusher(host: registry.host).pushImage(
+      repository: "bench", tag: "1", layers: builders,
+      config: ImageConfiguration(architecture: Platform.current.architecture, os: "linux", rootfs: .init(diffIDs: [])))
+    print("image: \(layers) layers, \(totalBytes / 1_000_000) MB compressed, \(image.manifestDigest.short)")
+
+    let dir = try Files.makeTemporaryDirectory(prefix: "crio-bench")
+    defer { Files.removeTree(dir) }
+    try Files.write(dir + "/registries.conf", "[[registry]]\nlocation = \"\(registry.host)\"\ninsecure = true\n")
+    try Files.write(dir + "/policy.json", #"{"default":[{"type":"insecureAcceptAnything"}]}"#)
+    let config = """
+      [crio.image]
+      registries_conf = "\(dir)/registries.conf"
+      registries_conf_dir = "\(dir)/none"
+      signature_policy = "\(dir)/policy.json"
+      """
+    var times: [Duration] = []
+    var growth: [Int] = []
+    var peaks: [Int] = []
+    for _ in 0..<runs {
+      let daemon = try DaemonProcess(config: config)
+      try await daemon.waitUntilReady(timeout: .seconds(30))
+      let before = kibibytes("VmRSS", daemon.pid)
+      let began = ContinuousClock.now
+      _ = try await CRIConnection.with(socket: daemon.socket) { cri in
+        try await cri.image.pullImage(Runtime_V1_PullImageRequest.with { $0.image.image = "\(registry.host)/bench:1" })
+      }
+      times.append(ContinuousClock.now - began)
+      growth.append(kibibytes("VmRSS", daemon.pid) - before)
+      peaks.append(kibibytes("VmHWM", daemon.pid))
+      _ = await daemon.stop()
+      await daemon.cleanUp()
+    }
+    report("crio PullImage", times)
+    let median = times.sorted()[times.count / 2]
+    print("throughput: \(megabytesPerSecond(totalBytes, median)) MB/s (median)")
+    print("daemon RSS growth during pull: median \(growth.sorted()[growth.count / 2] / 1024) MiB; peak RSS (VmHWM): median \(peaks.sorted()[peaks.count / 2] / 1024) MiB")
+
+    // The same image through skopeo (fetch) + umoci (unpack), if installed.
+    guard Files.kind(of: "/usr/bin/skopeo") == .file, Files.kind(of: "/usr/bin/umoci") == .file else {
+      print("skopeo/umoci not installed: no comparison (apt-get install skopeo umoci)")
+      return
+    }
+    var peer: [Duration] = []
+    for run in 0..<runs {
+      let work = dir + "/peer\(run)"
+      let began = ContinuousClock.now
+      let copy = try await Processes.run("/usr/bin/skopeo", [
+        "copy", "--src-tls-verify=false", "docker://\(registry.host)/bench:1", "oci:\(work)/layout:bench",
+      ])
+      let unpack = try await Processes.run("/usr/bin/umoci", ["raw", "unpack", "--image", "\(work)/layout:bench", "\(work)/rootfs"])
+      peer.append(ContinuousClock.now - began)
+      guard copy.status == 0, unpack.status == 0 else {
+        print("skopeo/umoci failed: \(copy.stderr) \(unpack.stderr)")
+        return
+      }
+      Files.removeTree(work)
+    }
+    report("skopeo copy + umoci raw unpack", peer)
+    let ratio = Double(milliseconds(median: times)) / Double(max(1, milliseconds(median: peer)))
+    print("ratio crio / (skopeo+umoci): \(Int(ratio * 100))%")
+  }
+}
+
+private func kibibytes(_ field: String, _ pid: pid_t) -> Int {
+  guard let status = try? Files.read("/proc/\(pid)/status"),
+    let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
+    let value = Int(line.split(separator: " ").dropFirst().first ?? "")
+  else { return 0 }
+  return value
+}
+
+private func milliseconds(median samples: [Duration]) -> Int64 {
+  let (seconds, attoseconds) = samples.sorted()[samples.count / 2].components
+  return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+}
+
+private func megabytesPerSecond(_ bytes: Int, _ duration: Duration) -> Int {
+  let (seconds, attoseconds) = duration.components
+  let micros = max(1, seconds * 1_000_000 + attoseconds / 1_000_000_000_000)
+  return Int(Int64(bytes) / micros)
+}
