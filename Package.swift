@@ -29,6 +29,7 @@ let package = Package(
     // Foundation-free helpers every target may use: files, sockets,
     // processes, JSON and quoting.
     .target(name: "Support", dependencies: ["CSupport"]),
+    // Linux headers Swift's Glibc module leaves out (<sys/xattr.h>).
     .target(name: "CSupport"),
     .target(
       name: "CRIAPI",
@@ -64,6 +65,7 @@ let package = Package(
       name: "Storage",
       dependencies: [
         "CArchive",
+        "CSupport",
         "OCI",
         "Support",
         .product(name: "Crypto", package: "swift-crypto"),

@@ -10,7 +10,10 @@ extension CRIImageService {
     context: GRPCCore.ServerContext
   ) async throws -> Runtime_V1_ImageFsInfoResponse {
     let images = daemon.images
-    let (bytes, inodes) = images.layers.usage()
+    // Unpacked layers plus the manifests and configs kept beside them.
+    let layers = images.layers.usage()
+    let blobs = images.blobs.usage()
+    let (bytes, inodes) = (layers.bytes + blobs.bytes, layers.inodes + blobs.inodes)
     var now = timespec()
     clock_gettime(CLOCK_REALTIME, &now)
     var usage = Runtime_V1_FilesystemUsage()
