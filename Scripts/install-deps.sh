@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the daemon needs at run time (and, with --test, what the test
-# suite needs too) from Debian's packages. Safe to run again.
+# Installs what the daemon needs at run time (and, with --test or --bench,
+# what the tests or benchmarks need too) from Debian's packages. Safe to run again.
 set -euo pipefail
 
 # Run time: the OCI runtime, its monitor, CNI plugins. Build: libarchive
@@ -10,6 +10,10 @@ if [ "${1:-}" = "--test" ]; then
   # A real registry on loopback (and htpasswd for its basic auth), the
   # compressors test layers are made with, busybox to build test images from.
   packages+=(busybox-static docker-registry apache2-utils gzip zstd)
+fi
+if [ "${1:-}" = "--bench" ]; then
+  # The registry the pull benchmark serves from, and the peers it is compared with.
+  packages+=(busybox-static docker-registry apache2-utils gzip zstd skopeo umoci)
 fi
 
 missing=()

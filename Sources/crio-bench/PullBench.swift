@@ -82,6 +82,7 @@ struct PullBench: AsyncParsableCommand {
     var peer: [Duration] = []
     for run in 0..<runs {
       let work = dir + "/peer\(run)"
+      try Files.makeDirectories(work, mode: 0o700)
       let began = ContinuousClock.now
       let copy = try await Processes.run("/usr/bin/skopeo", [
         "copy", "--src-tls-verify=false", "docker://\(registry.host)/bench:1", "oci:\(work)/layout:bench",
