@@ -73,6 +73,20 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]
     ),
+    // OCI bundles, runtime handlers, conmon + runc, namespace pinning.
+    .target(
+      name: "Runtime",
+      dependencies: [
+        "OCI",
+        "Support",
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
+    // Pod network plumbing: pinned namespaces (CNI comes later).
+    .target(
+      name: "Network",
+      dependencies: ["Support"]
+    ),
     .target(
       name: "Config",
       dependencies: [
@@ -85,9 +99,11 @@ let package = Package(
       dependencies: [
         "BuildInfo",
         "CRIAPI",
+        "Network",
         "OCI",
         "Registry",
         "Storage",
+        .product(name: "GRDB", package: "GRDB.swift"),
         "Support",
         "Config",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -103,6 +119,7 @@ let package = Package(
       dependencies: [
         "BuildInfo",
         "Config",
+        "Network",
         "Server",
         "Support",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -150,6 +167,8 @@ let package = Package(
     ),
     .testTarget(name: "ConfigTests", dependencies: ["Config", "Support"]),
     .testTarget(name: "OCITests", dependencies: ["OCI"]),
+    .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI", "Support"]),
+    .testTarget(name: "NetworkTests", dependencies: ["Network", "Support", "CRIClient"]),
     .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "Support", "TestFixtures"]),
     .testTarget(name: "StorageTests", dependencies: ["Storage", "OCI", "Support", "CArchive", "TestFixtures"]),
     .testTarget(

@@ -9,7 +9,7 @@ packages=(runc conmon containernetworking-plugins iptables libarchive-dev libsql
 if [ "${1:-}" = "--test" ]; then
   # A real registry on loopback (and htpasswd for its basic auth), the
   # compressors test layers are made with, busybox to build test images from.
-  packages+=(busybox-static docker-registry apache2-utils gzip zstd)
+  packages+=(busybox-static docker-registry apache2-utils gzip zstd iproute2 util-linux)
 fi
 if [ "${1:-}" = "--bench" ]; then
   # The registry the pull benchmark serves from, and the peers it is compared with.

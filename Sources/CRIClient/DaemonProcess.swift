@@ -21,16 +21,20 @@ public final class DaemonProcess: Sendable {
   /// it and send SIGHUP); `arguments` come after the standard flags.
   /// `prepare` runs on the directory before the daemon starts (to leave
   /// files a previous daemon would have left).
+  /// `reusing` starts it on the directory of an earlier (killed) daemon, to
+  /// test what a restart finds.
   public init(
-    config: String = "", arguments: [String] = [], socket: String? = nil,
+    config: String = "", arguments: [String] = [], socket: String? = nil, reusing: String? = nil,
     prepare: (String) throws -> Void = { _ in }
   ) throws {
-    let directory = try Files.makeTemporaryDirectory(prefix: "crio-t")
+    let directory = try reusing ?? Files.makeTemporaryDirectory(prefix: "crio-t")
     self.directory = directory
     try prepare(directory)
     self.socket = socket ?? directory + "/crio.sock"
     try Files.write(directory + "/crio.conf", config)
     try Files.makeDirectories(directory + "/crio.conf.d", mode: 0o755)
+    // Pinned pod namespaces go under the test's own directory, not /var/run.
+    try Files.write(directory + "/crio.conf.d/00-test.conf", "[crio.runtime]\nnamespaces_dir = \"\(directory)/ns\"\n")
     let args = [
       "--config", directory + "/crio.conf", "--config-dir", directory + "/crio.conf.d",
       "--listen", self.socket,
@@ -73,14 +77,28 @@ public final class DaemonProcess: Sendable {
   /// The daemon's stderr so far.
   public func log() -> String { (try? Files.read(logFile)) ?? "" }
 
-  /// Kills the daemon if it still runs (a reaped pid is not signalled again)
-  /// and removes its directory.
+  /// Kills the daemon if it still runs (a reaped pid is not signalled again),
+  /// unmounts whatever it left mounted in its directory (pinned namespaces,
+  /// shm) and removes the directory.
   public func cleanUp() async {
     if kill(pid, 0) == 0, Processes.reap(pid) == nil {
       kill(pid, SIGKILL)
       _ = await Processes.wait(pid, timeout: .seconds(10))
     }
+    for mountpoint in mounts().sorted(by: { $0.count > $1.count }) {
+      umount2(mountpoint, Int32(MNT_DETACH))
+    }
     Files.removeTree(directory)
+  }
+
+  /// Mount points under the daemon's directory.
+  public func mounts() -> [String] {
+    ((try? Files.read("/proc/self/mountinfo")) ?? "").split(separator: "\n").compactMap { line in
+      let fields = line.split(separator: " ")
+      guard fields.count > 4 else { return nil }
+      let mountpoint = String(fields[4])
+      return mountpoint.hasPrefix(directory + "/") ? mountpoint : nil
+    }
   }
 }
 

@@ -1,3 +1,4 @@
+import CSupport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -7,18 +8,66 @@ import Musl
 /// Starting and reaping child processes.
 public enum Processes {
   /// Starts `executable` with stdin from /dev/null and stdout and stderr
-  /// appended to the given files.
-  public static func spawn(_ executable: String, _ arguments: [String], stdout: String, stderr: String) throws(SystemError) -> pid_t {
+  /// appended to the given files (the same file for both is fine).
+  /// `environment` nil inherits the daemon's. Each `(fd, number)` of `passing`
+  /// is duplicated to `number` in the child; every other descriptor is closed
+  /// there, so nothing the daemon has open leaks into a long-lived child (a
+  /// leaked write descriptor makes executing that file fail with ETXTBSY, a
+  /// leaked pipe end keeps its reader from seeing end of file). Signal
+  /// dispositions and the mask are reset: the daemon ignores SIGTERM and
+  /// SIGHUP to handle them itself, and children must not inherit that.
+  public static func spawn(
+    _ executable: String, _ arguments: [String], stdout: String, stderr: String,
+    environment: [String]? = nil, passing: [(fd: Int32, number: Int32)] = []
+  ) throws(SystemError) -> pid_t {
+    // Move the passed descriptors above every target number first, so one
+    // dup2 cannot overwrite the source of another.
+    var moved: [(fd: Int32, number: Int32)] = []
+    defer { for entry in moved { close(entry.fd) } }
+    for entry in passing {
+      let high = fcntl(entry.fd, F_DUPFD_CLOEXEC, 64)
+      guard high >= 0 else { throw SystemError("fcntl(F_DUPFD_CLOEXEC)") }
+      moved.append((high, entry.number))
+    }
+
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-    posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+    posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+    if stderr == stdout {
+      posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    } else {
+      posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+    }
+    for entry in moved {
+      // dup2 clears close-on-exec on the new number.
+      posix_spawn_file_actions_adddup2(&actions, entry.fd, entry.number)
+    }
+    crio_spawn_closefrom(&actions, max(2, passing.map(\.number).max() ?? 2) + 1)
+
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var all = sigset_t()
+    sigfillset(&all)
+    posix_spawnattr_setsigdefault(&attributes, &all)
+    var none = sigset_t()
+    sigemptyset(&none)
+    posix_spawnattr_setsigmask(&attributes, &none)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
     let argv = ([executable] + arguments).map { strdup($0) } + [nil]
     defer { for arg in argv { free(arg) } }
     var pid: pid_t = 0
-    let result = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+    let result: Int32
+    if let environment {
+      let envp = environment.map { strdup($0) } + [nil]
+      defer { for entry in envp { free(entry) } }
+      result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+    } else {
+      result = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+    }
     guard result == 0 else { throw SystemError(operation: "spawn", path: executable, code: result) }
     return pid
   }

@@ -75,11 +75,11 @@ import Testing
   @Test func unservedRPCsAnswerUnimplementedNamingTheRPC() async throws {
     try await withCRI { cri, _ in
       do {
-        _ = try await cri.runtime.runPodSandbox(Runtime_V1_RunPodSandboxRequest())
-        Issue.record("RunPodSandbox unexpectedly succeeded")
+        _ = try await cri.runtime.startContainer(Runtime_V1_StartContainerRequest())
+        Issue.record("StartContainer unexpectedly succeeded")
       } catch let error as RPCError {
         #expect(error.code == .unimplemented)
-        #expect(error.message.contains("RunPodSandbox"))
+        #expect(error.message.contains("StartContainer"))
       }
       do {
         _ = try await cri.runtime.createContainer(Runtime_V1_CreateContainerRequest())

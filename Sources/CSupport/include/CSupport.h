@@ -1,2 +1,17 @@
-// Linux headers that Swift's Glibc module leaves out.
+// Linux calls and headers that Swift's Glibc module leaves out.
+#include <stddef.h>
 #include <sys/xattr.h>
+
+// unshare(2) and sethostname(2) need _GNU_SOURCE, which the Glibc module is
+// not built with; thin wrappers in CSupport.c are compiled with it.
+int crio_unshare(int flags);
+int crio_sethostname(const char *name, size_t length);
+
+// Sets IFF_UP on the loopback interface of the calling thread's network
+// namespace (ioctl is variadic, which Swift cannot call). 0 or -1 with errno.
+int crio_loopback_up(void);
+
+#include <spawn.h>
+// posix_spawn_file_actions_addclosefrom_np (glibc 2.34), a GNU extension:
+// closes every descriptor from `from` up in the child.
+int crio_spawn_closefrom(posix_spawn_file_actions_t *actions, int from);

@@ -42,7 +42,7 @@ public struct Daemon: Sendable {
     // Before touching storage: a live daemon on the socket owns it, and
     // start-up clean-up would delete its in-progress downloads.
     try SocketPath.prepare(config.api.listen)
-    let context = try DaemonContext(config: config, logger: logger)
+    let context = try await DaemonContext(config: config, logger: logger)
     do {
       try await serve(context)
     } catch {

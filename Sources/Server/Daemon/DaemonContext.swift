@@ -10,14 +10,21 @@ public final class DaemonContext: Sendable {
   public let logger: Logger
   public let state: RuntimeState
   public let images: ImageContext
+  let pods: PodContext
 
   /// Opens the image stores and reads the registry configuration; throws
   /// (and the daemon does not start) when they cannot be used.
-  public init(config: CrioConfig, logger: Logger, state: RuntimeState = RuntimeState()) throws {
+  public init(config: CrioConfig, logger: Logger, state: RuntimeState = RuntimeState()) async throws {
     self.config = config
     self.logger = logger
     self.state = state
     images = try ImageContext(config: config, logger: logger)
+    do {
+      pods = try await PodContext(config: config, database: images.records.database, logger: logger)
+    } catch {
+      await images.shutdown()
+      throw error
+    }
   }
 
   /// The `info` map of a verbose Status, as `crictl info` prints it: each value

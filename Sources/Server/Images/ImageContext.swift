@@ -27,7 +27,8 @@ public final class ImageContext: Sendable {
     blobs = try BlobStore(root: config.root)
     blobs.cleanUpIncomplete()
     layers = try LayerStore(root: config.root)
-    records = try ImageStore(path: config.root + "/images.db")
+    // One metadata database: images and layers, and the daemon's own tables.
+    records = try ImageStore(path: config.root + "/images.db", migrations: PodStore.registerMigrations)
     let client = RegistryClient(logger: logger)
     self.client = client
     puller = ImagePuller(

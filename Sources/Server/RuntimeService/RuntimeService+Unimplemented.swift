@@ -5,49 +5,6 @@ import GRPCCore
 /// naming itself, so kubelet and crictl report it clearly instead of hanging.
 /// Each moves to a file of its own when its capability lands.
 extension CRIRuntimeService {
-  public func runPodSandbox(
-    request: Runtime_V1_RunPodSandboxRequest,
-    context: GRPCCore.ServerContext
-  ) async throws -> Runtime_V1_RunPodSandboxResponse {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/RunPodSandbox")
-  }
-
-  public func stopPodSandbox(
-    request: Runtime_V1_StopPodSandboxRequest,
-    context: GRPCCore.ServerContext
-  ) async throws -> Runtime_V1_StopPodSandboxResponse {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/StopPodSandbox")
-  }
-
-  public func removePodSandbox(
-    request: Runtime_V1_RemovePodSandboxRequest,
-    context: GRPCCore.ServerContext
-  ) async throws -> Runtime_V1_RemovePodSandboxResponse {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/RemovePodSandbox")
-  }
-
-  public func podSandboxStatus(
-    request: Runtime_V1_PodSandboxStatusRequest,
-    context: GRPCCore.ServerContext
-  ) async throws -> Runtime_V1_PodSandboxStatusResponse {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/PodSandboxStatus")
-  }
-
-  public func listPodSandbox(
-    request: Runtime_V1_ListPodSandboxRequest,
-    context: GRPCCore.ServerContext
-  ) async throws -> Runtime_V1_ListPodSandboxResponse {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/ListPodSandbox")
-  }
-
-  public func streamPodSandboxes(
-    request: Runtime_V1_StreamPodSandboxesRequest,
-    response: GRPCCore.RPCWriter<Runtime_V1_StreamPodSandboxesResponse>,
-    context: GRPCCore.ServerContext
-  ) async throws {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/StreamPodSandboxes")
-  }
-
   public func createContainer(
     request: Runtime_V1_CreateContainerRequest,
     context: GRPCCore.ServerContext

@@ -1,9 +1,16 @@
 /// Runs one piece of work per key however many callers ask for it at once:
 /// a second pull of the same image, or of the same layer, waits for the first
 /// instead of downloading again. The work runs in its own task, so a caller
-/// whose deadline passes stops waiting without cancelling the others; when the
-/// last waiter goes, the work is cancelled.
+/// whose deadline passes does not cancel it for the others; when the last
+/// waiter goes, the work is cancelled, unless it must finish regardless (a
+/// pod being created, which kubelet's retry will ask for again).
 actor SharedWork<Key: Hashable & Sendable, Value: Sendable> {
+  private let cancelWhenAbandoned: Bool
+
+  init(cancelWhenAbandoned: Bool = true) {
+    self.cancelWhenAbandoned = cancelWhenAbandoned
+  }
+
   private struct Entry {
     let task: Task<Value, any Error>
     var waiters: Int
@@ -37,7 +44,7 @@ actor SharedWork<Key: Hashable & Sendable, Value: Sendable> {
 
   /// A waiter was cancelled: cancel the work if nobody else waits for it.
   private func abandon(_ key: Key, task: Task<Value, any Error>) {
-    guard let entry = running[key], entry.task == task, entry.waiters <= 1 else { return }
+    guard cancelWhenAbandoned, let entry = running[key], entry.task == task, entry.waiters <= 1 else { return }
     task.cancel()
   }
 }

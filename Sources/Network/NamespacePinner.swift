@@ -1,0 +1,54 @@
+import Support
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The daemon's side of pinning: runs the `crio pinns` helper (the daemon's
+/// own binary) for a pod and removes pinned namespaces again.
+public struct NamespacePinner: Sendable {
+  /// The binary that has the `pinns` subcommand.
+  public let helper: String
+
+  public init(helper: String) {
+    self.helper = helper
+  }
+
+  /// The running executable, for the daemon to re-execute itself.
+  public static func currentExecutable() -> String {
+    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+    let count = readlink("/proc/self/exe", &buffer, Int(PATH_MAX))
+    return count > 0 ? String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "crio"
+  }
+
+  public func pin(_ request: PinRequest) async throws(NamespaceError) -> PinnedNamespaces {
+    var arguments = ["pinns", "--dir", request.directory, "--name", request.name]
+    arguments += request.kinds.map { "--\($0.rawValue)" }
+    if let hostname = request.hostname { arguments += ["--hostname", hostname] }
+    for (key, value) in request.sysctls { arguments += ["--sysctl", "\(key)=\(value)"] }
+    let result: (status: Int32, stdout: String, stderr: String)
+    do {
+      result = try await Processes.run(helper, arguments, timeout: .seconds(30))
+    } catch {
+      throw NamespaceError("cannot run the namespace helper \(helper): \(error)")
+    }
+    guard result.status == 0 else {
+      let message = result.stderr.split(separator: "\n").last.map(String.init) ?? "exit status \(result.status)"
+      throw NamespaceError("pinning namespaces for \(request.name) failed: \(message)")
+    }
+    return request.pinned
+  }
+
+  /// Unmounts and removes the files; what is already gone is fine, so this
+  /// can run again after a crash.
+  public static func unpin(_ namespaces: PinnedNamespaces) throws(NamespaceError) {
+    for path in namespaces.paths {
+      if umount2(path, Int32(MNT_DETACH)) != 0 && errno != EINVAL && errno != ENOENT {
+        throw NamespaceError("cannot unmount pinned namespace \(path): \(SystemError("umount").reason)")
+      }
+      if unlink(path) != 0 && errno != ENOENT {
+        throw NamespaceError("cannot remove pinned namespace \(path): \(SystemError("unlink").reason)")
+      }
+    }
+  }
+}

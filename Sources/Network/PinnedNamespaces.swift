@@ -1,0 +1,77 @@
+import CSupport
+import Support
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A pod's network, IPC and UTS namespaces, kept alive by bind mounts of
+/// their /proc entries on files under `namespaces_dir`, so they outlive the
+/// process that created them and the daemon (as CRI-O's pinns does). Every
+/// container of the pod joins them by path.
+public struct PinnedNamespaces: Sendable, Equatable, Codable {
+  public var network: String?
+  public var ipc: String?
+  public var uts: String?
+
+  public init(network: String? = nil, ipc: String? = nil, uts: String? = nil) {
+    self.network = network
+    self.ipc = ipc
+    self.uts = uts
+  }
+
+  public var paths: [String] { [network, ipc, uts].compactMap { $0 } }
+}
+
+/// What to pin for one pod.
+public struct PinRequest: Sendable, Equatable {
+  public enum Kind: String, Sendable, CaseIterable {
+    case network = "net", ipc, uts
+
+    var cloneFlag: Int32 {
+      switch self {
+      case .network: 0x4000_0000
+      case .ipc: 0x0800_0000
+      case .uts: 0x0400_0000
+      }
+    }
+  }
+
+  /// The file name (the pod's ID) under each `<dir>/<kind>ns/` directory.
+  public var name: String
+  public var directory: String
+  public var kinds: [Kind]
+  /// Set in the new UTS namespace.
+  public var hostname: String?
+  /// Namespaced sysctls applied inside the new namespaces; the caller
+  /// validates them (only namespaced keys, no injection).
+  public var sysctls: [(key: String, value: String)]
+
+  public init(name: String, directory: String, kinds: [Kind], hostname: String? = nil, sysctls: [(key: String, value: String)] = []) {
+    self.name = name
+    self.directory = directory
+    self.kinds = kinds
+    self.hostname = hostname
+    self.sysctls = sysctls
+  }
+
+  public static func == (lhs: PinRequest, rhs: PinRequest) -> Bool {
+    lhs.name == rhs.name && lhs.directory == rhs.directory && lhs.kinds == rhs.kinds && lhs.hostname == rhs.hostname
+      && lhs.sysctls.map(\.key) == rhs.sysctls.map(\.key) && lhs.sysctls.map(\.value) == rhs.sysctls.map(\.value)
+  }
+
+  func path(of kind: Kind) -> String { "\(directory)/\(kind.rawValue)ns/\(name)" }
+
+  /// Where the namespaces are once pinned.
+  var pinned: PinnedNamespaces {
+    PinnedNamespaces(
+      network: kinds.contains(.network) ? path(of: .network) : nil,
+      ipc: kinds.contains(.ipc) ? path(of: .ipc) : nil,
+      uts: kinds.contains(.uts) ? path(of: .uts) : nil)
+  }
+}
+
+public struct NamespaceError: Error, Sendable, Equatable, CustomStringConvertible {
+  public let description: String
+  public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,40 @@
+import CRIAPI
+import Network
+
+/// A pod sandbox as the daemon keeps it (and persists it): the request it
+/// was made from, where its namespaces and files are, and its state. With
+/// `drop_infra_ctr` there is no infra container: the pod is its pinned
+/// namespaces, its files and its containers.
+struct PodSandbox: Sendable, Codable, Equatable {
+  enum State: String, Sendable, Codable { case ready, notReady }
+
+  var id: String
+  /// The reserved name, `k8s_POD_<name>_<namespace>_<uid>_<attempt>`.
+  var name: String
+  /// The PodSandboxConfig as kubelet sent it (protobuf bytes).
+  var config: [UInt8]
+  var runtimeHandler: String
+  /// Unix nanoseconds.
+  var createdAt: Int64
+  var state: State
+  var namespaces: PinnedNamespaces
+  /// `<runroot>/pods/<id>`: hostname, hosts, resolv.conf, shm.
+  var directory: String
+  var hostname: String
+  /// The tmpfs mounted for /dev/shm, nil when the pod shares the host's IPC.
+  var shmPath: String?
+  /// False while a RunPodSandbox whose caller gave up (deadline) has not
+  /// been asked for again: kubelet's retry with the same name gets this pod.
+  var claimed: Bool
+
+  var configMessage: Runtime_V1_PodSandboxConfig {
+    (try? Runtime_V1_PodSandboxConfig(serializedBytes: config)) ?? Runtime_V1_PodSandboxConfig()
+  }
+
+  var criState: Runtime_V1_PodSandboxState { state == .ready ? .sandboxReady : .sandboxNotready }
+
+  /// CRI-O's reserved name for a pod's metadata.
+  static func reservedName(_ metadata: Runtime_V1_PodSandboxMetadata) -> String {
+    "k8s_POD_\(metadata.name)_\(metadata.namespace)_\(metadata.uid)_\(metadata.attempt)"
+  }
+}

@@ -1,0 +1,134 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CRIAPI
+import GRPCCore
+import Network
+import Support
+
+extension CRIRuntimeService {
+  public func runPodSandbox(
+    request: Runtime_V1_RunPodSandboxRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_RunPodSandboxResponse {
+    let config = request.config
+    try PodFiles.validate(config)
+    let handler = request.runtimeHandler.isEmpty ? daemon.config.runtime.defaultRuntime : request.runtimeHandler
+    guard daemon.config.runtime.runtimes[handler] != nil else {
+      throw CRIError.invalidArgument(
+        "runtime handler \"\(handler)\" is not configured (have: \(daemon.config.runtime.runtimes.keys.sorted().joined(separator: ", ")))")
+    }
+    let name = PodSandbox.reservedName(config.metadata)
+    let configBytes: [UInt8] = try config.serializedBytes()
+    let pods = daemon.pods
+    let daemon = self.daemon
+    // The creation runs to its end even if this caller's deadline passes;
+    // kubelet's retry with the same name joins it or collects its result.
+    let id = try await pods.creations.run(name) {
+      try await PodCreation(daemon: daemon, config: config, configBytes: configBytes, name: name, handler: handler).run()
+    }
+    var response = Runtime_V1_RunPodSandboxResponse()
+    response.podSandboxID = id
+    return response
+  }
+}
+
+/// One RunPodSandbox: each step undone if a later one fails, so a failed
+/// creation leaves no namespace, mount, file or record behind.
+struct PodCreation: Sendable {
+  let daemon: DaemonContext
+  let config: Runtime_V1_PodSandboxConfig
+  let configBytes: [UInt8]
+  let name: String
+  let handler: String
+
+  func run() async throws -> String {
+    let pods = daemon.pods
+    let id = PodContext.newID()
+    switch await pods.store.reserve(name, for: id) {
+    case .reserved:
+      break
+    case .taken(let existing?) where existing.configBytesMatch(configBytes) && !existing.claimed:
+      // The retry of a creation whose caller gave up: hand it over now.
+      var claimed = existing
+      claimed.claimed = true
+      try await pods.store.save(claimed)
+      return existing.id
+    case .taken(let existing):
+      throw CRIError.alreadyExists(
+        "pod sandbox name \"\(name)\" is reserved by \(existing.map { String($0.id.prefix(12)) } ?? "a pod being created"); remove it first or use another attempt number")
+    }
+
+    let options = config.linux.securityContext.namespaceOptions
+    let hostNetwork = options.network == .node
+    let hostIPC = options.ipc == .node
+    var undo: [() -> Void] = [{ Task { await pods.store.releaseName(name, of: id) } }]
+    do {
+      let sysctls = try Sysctls.validate(config.linux.sysctls, hostNetwork: hostNetwork, hostIPC: hostIPC)
+      let directory = pods.podsDirectory + "/" + id
+      try Files.makeDirectories(directory, mode: 0o700)
+      undo.append { Files.removeTree(directory) }
+
+      let hostname = config.hostname.isEmpty ? (hostNetwork ? Self.nodeHostname() : config.metadata.name) : config.hostname
+      try Files.write(directory + "/hostname", hostname + "\n")
+      try Files.write(directory + "/hosts", PodFiles.hosts(hostname: hostname))
+      try Files.write(directory + "/resolv.conf", PodFiles.resolvConf(config.hasDnsConfig ? config.dnsConfig : nil))
+      if !config.logDirectory.isEmpty {
+        try Files.makeDirectories(config.logDirectory, mode: 0o755)
+      }
+
+      var shmPath: String?
+      if !hostIPC {
+        let path = directory + "/shm"
+        try PodFiles.mountShm(at: path)
+        shmPath = path
+        undo.append { PodFiles.unmount(path) }
+      }
+
+      var kinds: [PinRequest.Kind] = []
+      if !hostNetwork { kinds += [.network, .uts] }
+      if !hostIPC { kinds.append(.ipc) }
+      var namespaces = PinnedNamespaces()
+      if !kinds.isEmpty {
+        namespaces = try await pods.pinner.pin(PinRequest(
+          name: id, directory: pods.namespacesDirectory, kinds: kinds,
+          hostname: hostNetwork ? nil : hostname, sysctls: sysctls))
+        let pinned = namespaces
+        undo.append { try? NamespacePinner.unpin(pinned) }
+      }
+
+      var now = timespec()
+      clock_gettime(CLOCK_REALTIME, &now)
+      let pod = PodSandbox(
+        id: id, name: name, config: configBytes, runtimeHandler: handler,
+        createdAt: Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec),
+        state: .ready, namespaces: namespaces, directory: directory, hostname: hostname,
+        shmPath: shmPath, claimed: !Task.isCancelled)
+      try await pods.store.save(pod)
+      daemon.logger.info("Ran pod sandbox", metadata: ["id": "\(id)", "name": "\(name)"])
+      return id
+    } catch {
+      for step in undo.reversed() { step() }
+      throw Self.criError(error)
+    }
+  }
+
+  static func criError(_ error: any Error) -> CRIError {
+    switch error {
+    case let error as CRIError: error
+    case let error as NamespaceError: .internal(error.description)
+    case let error as SystemError: .internal("creating the pod sandbox: \(error)")
+    default: .internal("creating the pod sandbox: \(error)")
+    }
+  }
+
+  static func nodeHostname() -> String {
+    var buffer = [CChar](repeating: 0, count: 256)
+    gethostname(&buffer, buffer.count)
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+}
+
+extension PodSandbox {
+  func configBytesMatch(_ bytes: [UInt8]) -> Bool { config == bytes }
+}

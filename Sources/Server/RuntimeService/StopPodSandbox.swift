@@ -1,0 +1,39 @@
+import CRIAPI
+import GRPCCore
+import Network
+
+extension CRIRuntimeService {
+  public func stopPodSandbox(
+    request: Runtime_V1_StopPodSandboxRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_StopPodSandboxResponse {
+    // Stopping what is gone or already stopped succeeds: kubelet stops
+    // eagerly and more than once.
+    if let pod = try await daemon.pods.store.find(request.podSandboxID) {
+      try await daemon.stop(pod)
+    }
+    return Runtime_V1_StopPodSandboxResponse()
+  }
+}
+
+extension DaemonContext {
+  /// Releases what a ready pod holds: its namespaces and its shm mount.
+  func stop(_ pod: PodSandbox) async throws(CRIError) {
+    guard pod.state == .ready else { return }
+    var stopped = pod
+    do {
+      try NamespacePinner.unpin(pod.namespaces)
+    } catch {
+      throw .internal("stopping pod \(pod.id): \(error)")
+    }
+    if let shm = pod.shmPath { PodFiles.unmount(shm) }
+    stopped.state = .notReady
+    stopped.namespaces = PinnedNamespaces()
+    do {
+      try await pods.store.save(stopped)
+    } catch {
+      throw .internal("recording pod \(pod.id) as stopped: \(error)")
+    }
+    logger.info("Stopped pod sandbox", metadata: ["id": "\(pod.id)", "name": "\(pod.name)"])
+  }
+}
