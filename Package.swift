@@ -82,9 +82,11 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]
     ),
-    // Pod network plumbing: pinned namespaces (CNI comes later).
+    // Pod network plumbing: pinned namespaces (CNI comes later). Not named
+    // "Network": AsyncHTTPClient's `canImport(Network)` (Apple's framework)
+    // would pick it up.
     .target(
-      name: "Network",
+      name: "PodNetwork",
       dependencies: ["Support"]
     ),
     .target(
@@ -99,9 +101,10 @@ let package = Package(
       dependencies: [
         "BuildInfo",
         "CRIAPI",
-        "Network",
+        "PodNetwork",
         "OCI",
         "Registry",
+        "Runtime",
         "Storage",
         .product(name: "GRDB", package: "GRDB.swift"),
         "Support",
@@ -119,7 +122,7 @@ let package = Package(
       dependencies: [
         "BuildInfo",
         "Config",
-        "Network",
+        "PodNetwork",
         "Server",
         "Support",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -168,7 +171,8 @@ let package = Package(
     .testTarget(name: "ConfigTests", dependencies: ["Config", "Support"]),
     .testTarget(name: "OCITests", dependencies: ["OCI"]),
     .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI", "Support"]),
-    .testTarget(name: "NetworkTests", dependencies: ["Network", "Support", "CRIClient"]),
+    .testTarget(name: "PodNetworkTests", dependencies: ["PodNetwork", "Support", "CRIClient"]),
+    .testTarget(name: "ServerTests", dependencies: ["Server", "CRIAPI", "OCI", "Support"]),
     .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "Support", "TestFixtures"]),
     .testTarget(name: "StorageTests", dependencies: ["Storage", "OCI", "Support", "CArchive", "TestFixtures"]),
     .testTarget(

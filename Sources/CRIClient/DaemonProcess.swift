@@ -33,8 +33,18 @@ public final class DaemonProcess: Sendable {
     self.socket = socket ?? directory + "/crio.sock"
     try Files.write(directory + "/crio.conf", config)
     try Files.makeDirectories(directory + "/crio.conf.d", mode: 0o755)
-    // Pinned pod namespaces go under the test's own directory, not /var/run.
-    try Files.write(directory + "/crio.conf.d/00-test.conf", "[crio.runtime]\nnamespaces_dir = \"\(directory)/ns\"\n")
+    // Pinned namespaces, runc's state, exit files and attach sockets go
+    // under the test's own directory, not /var/run and /run/runc.
+    try Files.write(directory + "/crio.conf.d/00-test.conf", """
+      [crio.runtime]
+      namespaces_dir = "\(directory)/ns"
+      container_exits_dir = "\(directory)/exits"
+      container_attach_socket_dir = "\(directory)/attach"
+
+      [crio.runtime.runtimes.runc]
+      runtime_root = "\(directory)/runc"
+
+      """)
     let args = [
       "--config", directory + "/crio.conf", "--config-dir", directory + "/crio.conf.d",
       "--listen", self.socket,
@@ -85,10 +95,18 @@ public final class DaemonProcess: Sendable {
       kill(pid, SIGKILL)
       _ = await Processes.wait(pid, timeout: .seconds(10))
     }
+    // Containers a failed test left running (conmon outlives the daemon).
+    for container in (try? Files.list(directory + "/runc")) ?? [] {
+      _ = try? await Processes.run(Self.runc, ["--root", directory + "/runc", "delete", "--force", container], timeout: .seconds(20))
+    }
     for mountpoint in mounts().sorted(by: { $0.count > $1.count }) {
       umount2(mountpoint, Int32(MNT_DETACH))
     }
     Files.removeTree(directory)
+  }
+
+  static var runc: String {
+    ["/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc", "/usr/local/bin/runc"].first { Files.kind(of: $0) == .file } ?? "runc"
   }
 
   /// Mount points under the daemon's directory.

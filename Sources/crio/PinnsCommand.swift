@@ -1,5 +1,5 @@
 import ArgumentParser
-import Network
+import PodNetwork
 import Support
 
 /// `crio pinns`: the helper the daemon re-executes itself as to create and

@@ -75,18 +75,18 @@ import Testing
   @Test func unservedRPCsAnswerUnimplementedNamingTheRPC() async throws {
     try await withCRI { cri, _ in
       do {
-        _ = try await cri.runtime.startContainer(Runtime_V1_StartContainerRequest())
-        Issue.record("StartContainer unexpectedly succeeded")
+        _ = try await cri.runtime.portForward(Runtime_V1_PortForwardRequest())
+        Issue.record("PortForward unexpectedly succeeded")
       } catch let error as RPCError {
         #expect(error.code == .unimplemented)
-        #expect(error.message.contains("StartContainer"))
+        #expect(error.message.contains("PortForward"))
       }
       do {
-        _ = try await cri.runtime.createContainer(Runtime_V1_CreateContainerRequest())
-        Issue.record("CreateContainer unexpectedly succeeded")
+        _ = try await cri.runtime.containerStats(Runtime_V1_ContainerStatsRequest())
+        Issue.record("ContainerStats unexpectedly succeeded")
       } catch let error as RPCError {
         #expect(error.code == .unimplemented)
-        #expect(error.message.contains("CreateContainer"))
+        #expect(error.message.contains("ContainerStats"))
       }
       // Server-streaming RPCs end with the same status rather than hanging.
       let code = await rpcCode {

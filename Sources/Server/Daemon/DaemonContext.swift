@@ -11,6 +11,7 @@ public final class DaemonContext: Sendable {
   public let state: RuntimeState
   public let images: ImageContext
   let pods: PodContext
+  let containers: ContainerContext
 
   /// Opens the image stores and reads the registry configuration; throws
   /// (and the daemon does not start) when they cannot be used.
@@ -21,6 +22,7 @@ public final class DaemonContext: Sendable {
     images = try ImageContext(config: config, logger: logger)
     do {
       pods = try await PodContext(config: config, database: images.records.database, logger: logger)
+      containers = try ContainerContext(config: config, database: images.records.database, logger: logger)
     } catch {
       await images.shutdown()
       throw error

@@ -28,7 +28,10 @@ public final class ImageContext: Sendable {
     blobs.cleanUpIncomplete()
     layers = try LayerStore(root: config.root)
     // One metadata database: images and layers, and the daemon's own tables.
-    records = try ImageStore(path: config.root + "/images.db", migrations: PodStore.registerMigrations)
+    records = try ImageStore(path: config.root + "/images.db") { migrator in
+      PodStore.registerMigration(in: &migrator, version: "server-v1")
+      ContainerStore.registerMigration(in: &migrator, version: "server-v2")
+    }
     let client = RegistryClient(logger: logger)
     self.client = client
     puller = ImagePuller(

@@ -1,7 +1,7 @@
 import Config
 import GRDB
 import Logging
-import Network
+import PodNetwork
 import Support
 
 #if canImport(Glibc)
@@ -18,7 +18,7 @@ final class PodContext: Sendable {
   let namespacesDirectory: String
 
   init(config: CrioConfig, database: DatabasePool, logger: Logger) async throws {
-    store = try PodStore(database: database)
+    store = try PodStore(database: database, kind: "pod sandbox")
     pinner = NamespacePinner(helper: NamespacePinner.currentExecutable())
     podsDirectory = config.runroot + "/pods"
     namespacesDirectory = config.runtime.namespacesDir

@@ -1,11 +1,15 @@
 import CRIAPI
-import Network
+import PodNetwork
+
+typealias PodStore = RecordStore<PodSandbox>
 
 /// A pod sandbox as the daemon keeps it (and persists it): the request it
 /// was made from, where its namespaces and files are, and its state. With
 /// `drop_infra_ctr` there is no infra container: the pod is its pinned
 /// namespaces, its files and its containers.
-struct PodSandbox: Sendable, Codable, Equatable {
+struct PodSandbox: StoredRecord, Equatable {
+  static let table = "pods"
+
   enum State: String, Sendable, Codable { case ready, notReady }
 
   var id: String

@@ -12,6 +12,9 @@ extension CRIRuntimeService {
       return Runtime_V1_RemovePodSandboxResponse()
     }
     try await daemon.stop(pod)
+    for container in await daemon.containers(of: pod.id) {
+      try await daemon.remove(container)
+    }
     Files.removeTree(pod.directory)
     do {
       try await daemon.pods.store.delete(pod.id)

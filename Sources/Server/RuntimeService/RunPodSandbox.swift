@@ -3,7 +3,7 @@ import Glibc
 #endif
 import CRIAPI
 import GRPCCore
-import Network
+import PodNetwork
 import Support
 
 extension CRIRuntimeService {

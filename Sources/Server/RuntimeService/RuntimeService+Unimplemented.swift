@@ -5,56 +5,6 @@ import GRPCCore
 /// naming itself, so kubelet and crictl report it clearly instead of hanging.
 /// Each moves to a file of its own when its capability lands.
 extension CRIRuntimeService {
-  public func createContainer(
-    request: Runtime_V1_CreateContainerRequest,
-    context: GRPCCore.ServerContext
-  ) async throws -> Runtime_V1_CreateContainerResponse {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/CreateContainer")
-  }
-
-  public func startContainer(
-    request: Runtime_V1_StartContainerRequest,
-    context: GRPCCore.ServerContext
-  ) async throws -> Runtime_V1_StartContainerResponse {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/StartContainer")
-  }
-
-  public func stopContainer(
-    request: Runtime_V1_StopContainerRequest,
-    context: GRPCCore.ServerContext
-  ) async throws -> Runtime_V1_StopContainerResponse {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/StopContainer")
-  }
-
-  public func removeContainer(
-    request: Runtime_V1_RemoveContainerRequest,
-    context: GRPCCore.ServerContext
-  ) async throws -> Runtime_V1_RemoveContainerResponse {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/RemoveContainer")
-  }
-
-  public func listContainers(
-    request: Runtime_V1_ListContainersRequest,
-    context: GRPCCore.ServerContext
-  ) async throws -> Runtime_V1_ListContainersResponse {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/ListContainers")
-  }
-
-  public func streamContainers(
-    request: Runtime_V1_StreamContainersRequest,
-    response: GRPCCore.RPCWriter<Runtime_V1_StreamContainersResponse>,
-    context: GRPCCore.ServerContext
-  ) async throws {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/StreamContainers")
-  }
-
-  public func containerStatus(
-    request: Runtime_V1_ContainerStatusRequest,
-    context: GRPCCore.ServerContext
-  ) async throws -> Runtime_V1_ContainerStatusResponse {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/ContainerStatus")
-  }
-
   public func updateContainerResources(
     request: Runtime_V1_UpdateContainerResourcesRequest,
     context: GRPCCore.ServerContext
@@ -67,13 +17,6 @@ extension CRIRuntimeService {
     context: GRPCCore.ServerContext
   ) async throws -> Runtime_V1_ReopenContainerLogResponse {
     throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/ReopenContainerLog")
-  }
-
-  public func execSync(
-    request: Runtime_V1_ExecSyncRequest,
-    context: GRPCCore.ServerContext
-  ) async throws -> Runtime_V1_ExecSyncResponse {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/ExecSync")
   }
 
   public func exec(

@@ -1,6 +1,6 @@
 import CRIAPI
 import GRPCCore
-import Network
+import PodNetwork
 
 extension CRIRuntimeService {
   public func stopPodSandbox(
@@ -17,8 +17,23 @@ extension CRIRuntimeService {
 }
 
 extension DaemonContext {
-  /// Releases what a ready pod holds: its namespaces and its shm mount.
+  /// Stops the pod's containers (each with its stop signal, SIGKILL after
+  /// `ctr_stop_timeout`), then releases what the pod holds: its namespaces
+  /// and its shm mount.
   func stop(_ pod: PodSandbox) async throws(CRIError) {
+    let timeout = Duration.seconds(config.runtime.ctrStopTimeout)
+    do {
+      try await withThrowingTaskGroup(of: Void.self) { group in
+        for container in await containers(of: pod.id) {
+          group.addTask { _ = try await self.stop(container, timeout: timeout) }
+        }
+        try await group.waitForAll()
+      }
+    } catch let error as CRIError {
+      throw error
+    } catch {
+      throw .internal("stopping the containers of pod \(pod.id): \(error)")
+    }
     guard pod.state == .ready else { return }
     var stopped = pod
     do {

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import CRIClient
-import Network
+import PodNetwork
 import Support
 import Testing
 

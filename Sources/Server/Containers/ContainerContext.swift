@@ -1,0 +1,83 @@
+import Config
+import GRDB
+import Logging
+import Runtime
+import Support
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the container RPCs share: the records, one runtime per handler, and
+/// the directories containers live in.
+final class ContainerContext: Sendable {
+  let store: ContainerStore
+  let runtimes: [String: ConmonRuntime]
+  /// Bundles and merged roots (volatile).
+  let bundlesDirectory: String
+  /// Upper and work directories of the overlays (persistent).
+  let layersDirectory: String
+  /// The lowest oom_score_adj this daemon may give a container: nil when it
+  /// holds CAP_SYS_RESOURCE, else its own value (the kernel refuses lower
+  /// ones), so negative requests are clamped instead of failing every pod,
+  /// as containerd's restrict_oom_score_adj does.
+  let oomScoreAdjFloor: Int?
+
+  init(config: CrioConfig, database: DatabasePool, logger: Logger) throws {
+    store = try ContainerStore(database: database, kind: "container")
+    bundlesDirectory = config.runroot + "/containers"
+    layersDirectory = config.root + "/containers"
+    var runtimes: [String: ConmonRuntime] = [:]
+    for (name, handler) in config.runtime.runtimes {
+      let runtimePath = handler.runtimePath.isEmpty ? Self.lookUp(name) : handler.runtimePath
+      let conmonPath = handler.monitorPath.isEmpty ? Self.lookUp("conmon") : handler.monitorPath
+      let root = handler.runtimeRoot.isEmpty ? "/run/\(name)" : handler.runtimeRoot
+      runtimes[name] = ConmonRuntime(
+        config: RuntimeHandlerConfig(
+          runtimePath: runtimePath, runtimeRoot: root, conmonPath: conmonPath,
+          exitsDir: config.runtime.containerExitsDir, attachSocketDir: config.runtime.containerAttachSocketDir,
+          logSizeMax: Int64(config.runtime.logSizeMax)),
+        logger: logger)
+    }
+    self.runtimes = runtimes
+    oomScoreAdjFloor = Self.mayLowerOOMScoreAdj() ? nil : Int(((try? Files.read("/proc/self/oom_score_adj")) ?? "0").trimmingNewline) ?? 0
+    for directory in [bundlesDirectory, layersDirectory, config.runtime.containerExitsDir, config.runtime.containerAttachSocketDir] {
+      try Files.makeDirectories(directory, mode: 0o700)
+    }
+    if oomScoreAdjFloor != nil {
+      logger.info("No CAP_SYS_RESOURCE: negative oom_score_adj values are clamped", metadata: ["floor": "\(oomScoreAdjFloor!)"])
+    }
+  }
+
+  /// Whether CAP_SYS_RESOURCE (bit 24) is in this process's effective set.
+  static func mayLowerOOMScoreAdj() -> Bool {
+    guard let status = try? Files.read("/proc/self/status"),
+      let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
+      let mask = UInt64(line.split(separator: "\t").last ?? "", radix: 16)
+    else { return false }
+    return mask & (1 << 24) != 0
+  }
+
+  func runtime(for record: ContainerRecord) throws(CRIError) -> ConmonRuntime {
+    guard let runtime = runtimes[record.runtimeHandler] else {
+      throw .failedPrecondition("runtime handler \"\(record.runtimeHandler)\" of container \(record.id) is no longer configured")
+    }
+    return runtime
+  }
+
+  /// `name` in the directories of PATH (as exec does), else the name itself
+  /// (the spawn then fails with a message naming it).
+  static func lookUp(_ name: String) -> String {
+    let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    for directory in path.split(separator: ":") where access("\(directory)/\(name)", X_OK) == 0 {
+      return "\(directory)/\(name)"
+    }
+    return name
+  }
+}
+
+extension String {
+  fileprivate var trimmingNewline: String {
+    hasSuffix("\n") ? String(dropLast()) : self
+  }
+}

@@ -1,0 +1,55 @@
+import CRIAPI
+
+typealias ContainerStore = RecordStore<ContainerRecord>
+
+/// A container as the daemon keeps it (and persists it): the request, the
+/// image, where its bundle, root file system and log are, and what happened
+/// to it. The process itself is conmon's and runc's business.
+struct ContainerRecord: StoredRecord, Equatable {
+  static let table = "containers"
+
+  enum State: String, Sendable, Codable { case created, running, exited }
+
+  var id: String
+  /// The reserved name, `k8s_<container>_<pod>_<namespace>_<uid>_<attempt>`.
+  var name: String
+  var podID: String
+  /// The ContainerConfig as kubelet sent it (protobuf bytes).
+  var config: [UInt8]
+  /// The image ID (hex) and the name it was asked for by.
+  var imageID: String
+  var imageRef: String
+  var runtimeHandler: String
+  /// `<runroot>/containers/<id>`: config.json (the bundle), the merged root.
+  var bundle: String
+  /// `<root>/containers/<id>`: the overlay's upper and work directories.
+  var layerDirectory: String
+  var logPath: String
+  var state: State
+  var pid: Int32
+  /// Unix nanoseconds; 0 when it has not happened.
+  var createdAt: Int64
+  var startedAt: Int64
+  var finishedAt: Int64
+  var exitCode: Int32
+  /// The image's stop signal (number).
+  var stopSignal: Int32
+
+  var configMessage: Runtime_V1_ContainerConfig {
+    (try? Runtime_V1_ContainerConfig(serializedBytes: config)) ?? Runtime_V1_ContainerConfig()
+  }
+
+  var rootfs: String { bundle + "/rootfs" }
+
+  var criState: Runtime_V1_ContainerState {
+    switch state {
+    case .created: .containerCreated
+    case .running: .containerRunning
+    case .exited: .containerExited
+    }
+  }
+
+  static func reservedName(_ container: Runtime_V1_ContainerMetadata, pod: Runtime_V1_PodSandboxMetadata) -> String {
+    "k8s_\(container.name)_\(pod.name)_\(pod.namespace)_\(pod.uid)_\(container.attempt)"
+  }
+}

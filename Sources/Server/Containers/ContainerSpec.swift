@@ -1,0 +1,229 @@
+import CRIAPI
+import Config
+import OCI
+import Support
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Everything `ContainerSpecBuilder` needs about a container being created and
+/// the pod it joins. The caller has already mounted the rootfs, pinned the
+/// namespaces and written the pod's hostname, hosts and resolv.conf files.
+struct ContainerSpecInputs: Sendable {
+  var containerID: String
+  /// From CreateContainerRequest.
+  var config: Runtime_V1_ContainerConfig
+  var podConfig: Runtime_V1_PodSandboxConfig
+  /// The image's decoded configuration.
+  var image: ImageConfiguration
+  /// The mounted overlay: the container's root.
+  var rootfs: String
+  /// The pod's pinned network namespace; nil is the host's network.
+  var networkNamespace: String?
+  /// nil is the host's IPC namespace.
+  var ipcNamespace: String?
+  /// nil is the host's UTS namespace (no hostname is set then).
+  var utsNamespace: String?
+  var hostnamePath: String
+  var hostsPath: String
+  var resolvPath: String
+  /// The pod's /dev/shm tmpfs; nil binds the host's /dev/shm.
+  var shmPath: String?
+  var hostname: String
+  /// Computed by the caller (cgroupfs or systemd form).
+  var cgroupsPath: String
+  /// CrioConfig.runtime.defaultCapabilities, "CHOWN" or "CAP_CHOWN" forms.
+  var defaultCapabilities: [String]
+  /// "KEY=value" entries every container gets first.
+  var defaultEnv: [String]
+  /// nil allows any oom_score_adj; otherwise lower values are raised to this
+  /// (an unprivileged host cannot lower oom_score_adj).
+  var allowedOOMScoreAdjMin: Int?
+}
+
+/// Facts about the host the spec depends on; `current` reads them, tests pass their own.
+struct ContainerSpecHost: Sendable, Equatable {
+  /// The unified hierarchy is mounted at /sys/fs/cgroup.
+  var cgroupV2: Bool
+  /// "CAP_..." names in the daemon's bounding set: what a privileged container gets.
+  var boundingCapabilities: [String]
+
+  static var current: ContainerSpecHost {
+    let v2 = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0
+    var capabilities: [String] = []
+    if let status = try? Files.read("/proc/self/status") {
+      capabilities = boundingCapabilities(fromProcStatus: status)
+    }
+    if capabilities.isEmpty { capabilities = LinuxCapabilities.names.map { "CAP_" + $0 } }
+    return ContainerSpecHost(cgroupV2: v2, boundingCapabilities: capabilities)
+  }
+
+  /// The names of the bits set in the `CapBnd:` line of /proc/<pid>/status
+  /// (bits this build has no name for are left out).
+  static func boundingCapabilities(fromProcStatus status: String) -> [String] {
+    for line in status.split(separator: "\n") where line.hasPrefix("CapBnd:") {
+      let hex = line.dropFirst("CapBnd:".count).filter { $0 != " " && $0 != "\t" }
+      guard let mask = UInt64(hex, radix: 16) else { return [] }
+      var names: [String] = []
+      for (bit, name) in LinuxCapabilities.names.enumerated() where bit < 64 && mask & (1 << UInt64(bit)) != 0 {
+        names.append("CAP_" + name)
+      }
+      return names
+    }
+    return []
+  }
+}
+
+/// Builds a container's OCI `config.json` the way CRI-O does for Kubernetes.
+enum ContainerSpecBuilder {
+  static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+  static let defaultMaskedPaths = [
+    "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+    "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+  ]
+
+  static let defaultReadonlyPaths = [
+    "/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+  ]
+
+  /// The OCI config.json for a container, following Kubernetes/CRI-O rules.
+  /// Throws `.invalidArgument` for bad input, with a message naming the field.
+  static func build(_ inputs: ContainerSpecInputs) throws(CRIError) -> Spec {
+    try build(inputs, host: .current)
+  }
+
+  static func build(_ inputs: ContainerSpecInputs, host: ContainerSpecHost) throws(CRIError) -> Spec {
+    let config = inputs.config
+    let security = config.linux.securityContext
+    let privileged = security.privileged
+
+    var process = Spec.Process()
+    process.terminal = config.tty
+    process.args = try arguments(config: config, image: inputs.image.config)
+    process.env = try environment(inputs)
+    process.cwd = try workingDirectory(config: config, image: inputs.image.config)
+    process.user = try user(inputs)
+    process.capabilities = try capabilities(
+      security: security, defaults: inputs.defaultCapabilities, host: host)
+    process.noNewPrivileges = security.noNewPrivs
+    if config.linux.hasResources {
+      process.oomScoreAdj = try oomScoreAdj(
+        config.linux.resources.oomScoreAdj, allowedMinimum: inputs.allowedOOMScoreAdjMin)
+    }
+
+    var spec = Spec()
+    spec.process = process
+    spec.root = Spec.Root(path: inputs.rootfs, readonly: security.readonlyRootfs)
+    if inputs.utsNamespace != nil, !inputs.hostname.isEmpty {
+      spec.hostname = inputs.hostname
+    }
+    let mountPlan = try mounts(inputs)
+    spec.mounts = mountPlan.mounts
+    spec.annotations = annotations(inputs)
+
+    var linux = Spec.Linux()
+    linux.namespaces = try namespaces(inputs, host: host)
+    linux.cgroupsPath = inputs.cgroupsPath
+    linux.resources = resources(config.linux, privileged: privileged)
+    linux.rootfsPropagation = mountPlan.rootfsPropagation
+    if privileged {
+      linux.maskedPaths = []
+      linux.readonlyPaths = []
+    } else {
+      linux.maskedPaths = security.maskedPaths.isEmpty ? defaultMaskedPaths : security.maskedPaths
+      linux.readonlyPaths = security.readonlyPaths.isEmpty ? defaultReadonlyPaths : security.readonlyPaths
+    }
+    spec.linux = linux
+    return spec
+  }
+
+  // MARK: - Annotations
+
+  static func annotations(_ inputs: ContainerSpecInputs) -> [String: String] {
+    var result = inputs.config.annotations
+    result["io.kubernetes.container.name"] = inputs.config.metadata.name
+    result["io.kubernetes.pod.name"] = inputs.podConfig.metadata.name
+    result["io.kubernetes.pod.namespace"] = inputs.podConfig.metadata.namespace
+    result["io.kubernetes.pod.uid"] = inputs.podConfig.metadata.uid
+    return result
+  }
+
+  // MARK: - Namespaces
+
+  static func namespaces(_ inputs: ContainerSpecInputs, host: ContainerSpecHost) throws(CRIError) -> [Spec.Namespace] {
+    var result: [Spec.Namespace] = []
+    switch inputs.config.linux.securityContext.namespaceOptions.pid {
+    case .node:
+      break
+    case .pod, .container:
+      result.append(Spec.Namespace(type: "pid"))
+    case .target:
+      throw .invalidArgument("linux.security_context.namespace_options.pid: TARGET is not supported")
+    case .UNRECOGNIZED(let value):
+      throw .invalidArgument("linux.security_context.namespace_options.pid: unknown mode \(value)")
+    }
+    result.append(Spec.Namespace(type: "mount"))
+    if let path = inputs.networkNamespace { result.append(Spec.Namespace(type: "network", path: path)) }
+    if let path = inputs.ipcNamespace { result.append(Spec.Namespace(type: "ipc", path: path)) }
+    if let path = inputs.utsNamespace { result.append(Spec.Namespace(type: "uts", path: path)) }
+    if host.cgroupV2 { result.append(Spec.Namespace(type: "cgroup")) }
+    return result
+  }
+
+  // MARK: - Resources
+
+  /// runc's default device rules: deny everything, then allow the standard
+  /// character devices and mknod of any device.
+  static let defaultDeviceRules: [Spec.DeviceCgroup] = [
+    Spec.DeviceCgroup(allow: false, access: "rwm"),
+    Spec.DeviceCgroup(allow: true, type: "c", access: "m"),
+    Spec.DeviceCgroup(allow: true, type: "b", access: "m"),
+    Spec.DeviceCgroup(allow: true, type: "c", major: 1, minor: 3, access: "rwm"),  // /dev/null
+    Spec.DeviceCgroup(allow: true, type: "c", major: 1, minor: 5, access: "rwm"),  // /dev/zero
+    Spec.DeviceCgroup(allow: true, type: "c", major: 1, minor: 7, access: "rwm"),  // /dev/full
+    Spec.DeviceCgroup(allow: true, type: "c", major: 1, minor: 8, access: "rwm"),  // /dev/random
+    Spec.DeviceCgroup(allow: true, type: "c", major: 1, minor: 9, access: "rwm"),  // /dev/urandom
+    Spec.DeviceCgroup(allow: true, type: "c", major: 5, minor: 0, access: "rwm"),  // /dev/tty
+    Spec.DeviceCgroup(allow: true, type: "c", major: 5, minor: 2, access: "rwm"),  // /dev/ptmx
+    Spec.DeviceCgroup(allow: true, type: "c", major: 136, access: "rwm"),  // /dev/pts/*
+  ]
+
+  static func resources(_ linux: Runtime_V1_LinuxContainerConfig, privileged: Bool) -> Spec.Resources {
+    var result = Spec.Resources()
+    result.devices = privileged ? [Spec.DeviceCgroup(allow: true, access: "rwm")] : defaultDeviceRules
+    guard linux.hasResources else { return result }
+    let r = linux.resources
+
+    var cpu = Spec.CPU()
+    if r.cpuShares > 0 { cpu.shares = UInt64(r.cpuShares) }
+    if r.cpuQuota != 0 { cpu.quota = r.cpuQuota }
+    if r.cpuPeriod > 0 { cpu.period = UInt64(r.cpuPeriod) }
+    if !r.cpusetCpus.isEmpty { cpu.cpus = r.cpusetCpus }
+    if !r.cpusetMems.isEmpty { cpu.mems = r.cpusetMems }
+    if cpu != Spec.CPU() { result.cpu = cpu }
+
+    var memory = Spec.Memory()
+    if r.memoryLimitInBytes > 0 { memory.limit = r.memoryLimitInBytes }
+    if r.memorySwapLimitInBytes > 0 { memory.swap = r.memorySwapLimitInBytes }
+    if memory != Spec.Memory() { result.memory = memory }
+
+    if !r.hugepageLimits.isEmpty {
+      result.hugepageLimits = r.hugepageLimits.map { Spec.HugepageLimit(pageSize: $0.pageSize, limit: $0.limit) }
+    }
+    if !r.unified.isEmpty { result.unified = r.unified }
+    return result
+  }
+
+  static func oomScoreAdj(_ value: Int64, allowedMinimum: Int?) throws(CRIError) -> Int {
+    guard (-1000...1000).contains(value) else {
+      throw .invalidArgument("linux.resources.oom_score_adj \(value) is outside -1000...1000")
+    }
+    var result = Int(value)
+    if let allowedMinimum, result < allowedMinimum { result = allowedMinimum }
+    return result
+  }
+}

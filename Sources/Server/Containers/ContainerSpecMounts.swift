@@ -1,0 +1,105 @@
+import CRIAPI
+import OCI
+import Support
+
+/// The container's mounts: runc's standard filesystems, the pod's files, then
+/// the CRI mounts (a CRI mount on a default destination replaces the default).
+extension ContainerSpecBuilder {
+  struct Mounts {
+    var mounts: [Spec.Mount]
+    /// "rslave" or "rshared" when a CRI mount needs propagation from the host.
+    var rootfsPropagation: String?
+  }
+
+  static func defaultMounts(_ inputs: ContainerSpecInputs) -> [Spec.Mount] {
+    let security = inputs.config.linux.securityContext
+    let privileged = security.privileged
+    let podFileMode = security.readonlyRootfs ? "ro" : "rw"
+    let podFileOptions = ["bind", podFileMode, "nodev", "nosuid", "noexec"]
+    return [
+      Spec.Mount(destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"]),
+      Spec.Mount(
+        destination: "/dev", type: "tmpfs", source: "tmpfs",
+        options: ["nosuid", "strictatime", "mode=755", "size=65536k"]),
+      Spec.Mount(
+        destination: "/dev/pts", type: "devpts", source: "devpts",
+        options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]),
+      Spec.Mount(destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"]),
+      Spec.Mount(
+        destination: "/sys", type: "sysfs", source: "sysfs",
+        options: ["nosuid", "noexec", "nodev", privileged ? "rw" : "ro"]),
+      Spec.Mount(
+        destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup",
+        options: ["nosuid", "noexec", "nodev", "relatime", privileged ? "rw" : "ro"]),
+      Spec.Mount(destination: "/dev/shm", type: "bind", source: inputs.shmPath ?? "/dev/shm", options: ["rbind", "rw"]),
+      Spec.Mount(destination: "/etc/hostname", type: "bind", source: inputs.hostnamePath, options: podFileOptions),
+      Spec.Mount(destination: "/etc/hosts", type: "bind", source: inputs.hostsPath, options: podFileOptions),
+      Spec.Mount(destination: "/etc/resolv.conf", type: "bind", source: inputs.resolvPath, options: podFileOptions),
+    ]
+  }
+
+  static func mounts(_ inputs: ContainerSpecInputs) throws(CRIError) -> Mounts {
+    var criMounts: [Spec.Mount] = []
+    var propagation: String?
+    for (index, mount) in inputs.config.mounts.enumerated() {
+      let field = "mounts[\(index)]"
+      if mount.hasImage {
+        throw .invalidArgument("\(field): image volumes are not supported")
+      }
+      if !mount.uidMappings.isEmpty || !mount.gidMappings.isEmpty {
+        throw .invalidArgument("\(field): id-mapped mounts are not supported")
+      }
+      let destination = try containerPath(mount.containerPath, field: "\(field).container_path")
+      let source = mount.hostPath
+      guard source.hasPrefix("/") else {
+        throw .invalidArgument("\(field).host_path \(String(reflecting: source)) is not an absolute path")
+      }
+      if source.utf8.contains(0) {
+        throw .invalidArgument("\(field).host_path \(String(reflecting: source)) contains a NUL byte")
+      }
+      guard Files.kind(of: source) != .missing else {
+        throw .invalidArgument("\(field).host_path \(source) does not exist")
+      }
+      var options = ["rbind", mount.readonly ? "ro" : "rw"]
+      switch mount.propagation {
+      case .propagationPrivate:
+        options.append("rprivate")
+      case .propagationHostToContainer:
+        options.append("rslave")
+        if propagation == nil { propagation = "rslave" }
+      case .propagationBidirectional:
+        options.append("rshared")
+        propagation = "rshared"
+      case .UNRECOGNIZED(let value):
+        throw .invalidArgument("\(field).propagation: unknown mode \(value)")
+      }
+      if mount.recursiveReadOnly {
+        guard mount.readonly else {
+          throw .invalidArgument("\(field).recursive_read_only needs readonly")
+        }
+        guard mount.propagation == .propagationPrivate else {
+          throw .invalidArgument("\(field).recursive_read_only needs private propagation")
+        }
+        options.append("rro")
+      }
+      criMounts.removeAll { $0.destination == destination }
+      criMounts.append(Spec.Mount(destination: destination, type: "bind", source: source, options: options))
+    }
+    let replaced = Set(criMounts.map(\.destination))
+    let mounts = defaultMounts(inputs).filter { !replaced.contains($0.destination) } + criMounts
+    return Mounts(mounts: mounts, rootfsPropagation: propagation)
+  }
+
+  /// An absolute path without `..`, cleaned of `.`, doubled and trailing slashes.
+  static func containerPath(_ path: String, field: String) throws(CRIError) -> String {
+    guard path.hasPrefix("/") else {
+      throw .invalidArgument("\(field) \(String(reflecting: path)) is not an absolute path")
+    }
+    if path.utf8.contains(0) { throw .invalidArgument("\(field) \(String(reflecting: path)) contains a NUL byte") }
+    let components = path.split(separator: "/").filter { $0 != "." }
+    if components.contains("..") {
+      throw .invalidArgument("\(field) \(String(reflecting: path)) contains \"..\"")
+    }
+    return "/" + components.joined(separator: "/")
+  }
+}

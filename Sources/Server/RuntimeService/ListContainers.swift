@@ -1,0 +1,57 @@
+import CRIAPI
+import GRPCCore
+
+extension CRIRuntimeService {
+  public func listContainers(
+    request: Runtime_V1_ListContainersRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_ListContainersResponse {
+    var response = Runtime_V1_ListContainersResponse()
+    response.containers = await daemon.containers(matching: request.hasFilter ? request.filter : nil)
+    return response
+  }
+
+  public func streamContainers(
+    request: Runtime_V1_StreamContainersRequest,
+    response: GRPCCore.RPCWriter<Runtime_V1_StreamContainersResponse>,
+    context: GRPCCore.ServerContext
+  ) async throws {
+    let items = await daemon.containers(matching: request.hasFilter ? request.filter : nil)
+    for start in stride(from: 0, to: items.count, by: 100) {
+      var batch = Runtime_V1_StreamContainersResponse()
+      batch.containers = Array(items[start..<min(start + 100, items.count)])
+      try await response.write(batch)
+    }
+  }
+}
+
+extension DaemonContext {
+  /// Containers matching a filter (ID prefix, state, pod ID prefix, every
+  /// label of the selector), oldest first.
+  func containers(matching filter: Runtime_V1_ContainerFilter?) async -> [Runtime_V1_Container] {
+    var result: [Runtime_V1_Container] = []
+    for stored in await containers.store.all().sorted(by: { $0.createdAt < $1.createdAt }) {
+      let record = await refreshed(stored)
+      let config = record.configMessage
+      if let filter {
+        if !filter.id.isEmpty && !record.id.hasPrefix(filter.id) { continue }
+        if filter.hasState && filter.state.state != record.criState { continue }
+        if !filter.podSandboxID.isEmpty && !record.podID.hasPrefix(filter.podSandboxID) { continue }
+        if !filter.labelSelector.allSatisfy({ config.labels[$0.key] == $0.value }) { continue }
+      }
+      var item = Runtime_V1_Container()
+      item.id = record.id
+      item.podSandboxID = record.podID
+      item.metadata = config.metadata
+      item.image = config.image
+      item.imageRef = record.imageRef
+      item.imageID = record.imageID
+      item.state = record.criState
+      item.createdAt = record.createdAt
+      item.labels = config.labels
+      item.annotations = config.annotations
+      result.append(item)
+    }
+    return result
+  }
+}

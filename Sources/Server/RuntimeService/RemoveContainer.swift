@@ -1,0 +1,16 @@
+import CRIAPI
+import GRPCCore
+
+extension CRIRuntimeService {
+  public func removeContainer(
+    request: Runtime_V1_RemoveContainerRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_RemoveContainerResponse {
+    // Removing a container that is gone succeeds (the call is idempotent);
+    // a running one is stopped first.
+    if let record = try await daemon.containers.store.find(request.containerID) {
+      try await daemon.remove(record)
+    }
+    return Runtime_V1_RemoveContainerResponse()
+  }
+}
