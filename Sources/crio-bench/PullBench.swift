@@ -44,14 +44,7 @@ struct PullBench: AsyncParsableCommand {
 
     let dir = try Files.makeTemporaryDirectory(prefix: "crio-bench")
     defer { Files.removeTree(dir) }
-    try Files.write(dir + "/registries.conf", "[[registry]]\nlocation = \"\(registry.host)\"\ninsecure = true\n")
-    try Files.write(dir + "/policy.json", #"{"default":[{"type":"insecureAcceptAnything"}]}"#)
-    let config = """
-      [crio.image]
-      registries_conf = "\(dir)/registries.conf"
-      registries_conf_dir = "\(dir)/none"
-      signature_policy = "\(dir)/policy.json"
-      """
+    let config = try registry.pullConfiguration(in: dir)
     var times: [Duration] = []
     var growth: [Int] = []
     var peaks: [Int] = []

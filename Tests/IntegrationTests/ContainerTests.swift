@@ -158,14 +158,7 @@ import Testing
       try await TestImages.pushBusybox(to: registry)
       let dir = try Files.makeTemporaryDirectory(prefix: "crio-rc")
       defer { Files.removeTree(dir) }
-      try Files.write(dir + "/registries.conf", "[[registry]]\nlocation = \"\(registry.host)\"\ninsecure = true\n")
-      try Files.write(dir + "/policy.json", #"{"default":[{"type":"insecureAcceptAnything"}]}"#)
-      let config = """
-        [crio.image]
-        registries_conf = "\(dir)/registries.conf"
-        registries_conf_dir = "\(dir)/none"
-        signature_policy = "\(dir)/policy.json"
-        """
+      let config = try registry.pullConfiguration(in: dir)
       let first = try DaemonProcess(config: config)
       var second: DaemonProcess?
       do {

@@ -73,9 +73,7 @@ enum TestImages {
   }
 }
 
-/// A daemon whose registries.conf marks `registry` insecure (plain HTTP on
-/// loopback) and searches it for short names, with an accept-anything policy,
-/// so the host's /etc/containers files play no part.
+/// A daemon that pulls from `registry` (see `pullConfiguration`).
 func withImageDaemon<Result: Sendable>(
   registry: RegistryServer,
   policy: String = #"{"default":[{"type":"insecureAcceptAnything"}]}"#,
@@ -83,20 +81,7 @@ func withImageDaemon<Result: Sendable>(
 ) async throws -> Result {
   let dir = try Files.makeTemporaryDirectory(prefix: "crio-img")
   defer { Files.removeTree(dir) }
-  try Files.write(dir + "/registries.conf", """
-    unqualified-search-registries = ["\(registry.host)"]
-
-    [[registry]]
-    location = "\(registry.host)"
-    insecure = true
-    """)
-  try Files.write(dir + "/policy.json", policy)
-  let config = """
-    [crio.image]
-    registries_conf = "\(dir)/registries.conf"
-    registries_conf_dir = "\(dir)/registries.conf.d"
-    signature_policy = "\(dir)/policy.json"
-    """
+  let config = try registry.pullConfiguration(in: dir, policy: policy)
   return try await withCRI(config: config) { cri, daemon in try await body(cri, daemon) }
 }
 

@@ -198,7 +198,9 @@ struct RegistryTransportTests {
               to: directory + "/blob", progressTimeout: .milliseconds(300))
           }
           #expect(error == .noProgress(seconds: 1))
-          #expect(ContinuousClock.now - started < .seconds(10))
+          // The stalled server never finishes: ending at all shows the
+          // watchdog fired (generous bound for a loaded machine).
+          #expect(ContinuousClock.now - started < .seconds(30))
           #expect(!fileExists(directory + "/blob"))
         }
       }

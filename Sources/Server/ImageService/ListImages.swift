@@ -17,11 +17,8 @@ extension CRIImageService {
     response: GRPCCore.RPCWriter<Runtime_V1_StreamImagesResponse>,
     context: GRPCCore.ServerContext
   ) async throws {
-    let images = try daemon.images.images(matching: request.filter)
-    for start in stride(from: 0, to: images.count, by: 100) {
-      var batch = Runtime_V1_StreamImagesResponse()
-      batch.images = Array(images[start..<min(start + 100, images.count)])
-      try await response.write(batch)
+    try await response.writeInBatches(try daemon.images.images(matching: request.filter)) { batch in
+      Runtime_V1_StreamImagesResponse.with { $0.images = batch }
     }
   }
 }

@@ -16,11 +16,8 @@ extension CRIRuntimeService {
     response: GRPCCore.RPCWriter<Runtime_V1_StreamContainersResponse>,
     context: GRPCCore.ServerContext
   ) async throws {
-    let items = await daemon.containers(matching: request.hasFilter ? request.filter : nil)
-    for start in stride(from: 0, to: items.count, by: 100) {
-      var batch = Runtime_V1_StreamContainersResponse()
-      batch.containers = Array(items[start..<min(start + 100, items.count)])
-      try await response.write(batch)
+    try await response.writeInBatches(await daemon.containers(matching: request.hasFilter ? request.filter : nil)) { batch in
+      Runtime_V1_StreamContainersResponse.with { $0.containers = batch }
     }
   }
 }

@@ -16,11 +16,8 @@ extension CRIRuntimeService {
     response: GRPCCore.RPCWriter<Runtime_V1_StreamPodSandboxesResponse>,
     context: GRPCCore.ServerContext
   ) async throws {
-    let items = try await daemon.podSandboxes(matching: request.hasFilter ? request.filter : nil)
-    for start in stride(from: 0, to: items.count, by: 100) {
-      var batch = Runtime_V1_StreamPodSandboxesResponse()
-      batch.podSandboxes = Array(items[start..<min(start + 100, items.count)])
-      try await response.write(batch)
+    try await response.writeInBatches(try await daemon.podSandboxes(matching: request.hasFilter ? request.filter : nil)) { batch in
+      Runtime_V1_StreamPodSandboxesResponse.with { $0.podSandboxes = batch }
     }
   }
 }
