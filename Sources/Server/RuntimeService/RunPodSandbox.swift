@@ -62,7 +62,7 @@ struct PodCreation: Sendable {
     let options = config.linux.securityContext.namespaceOptions
     let hostNetwork = options.network == .node
     let hostIPC = options.ipc == .node
-    var undo: [() -> Void] = [{ Task { await pods.store.releaseName(name, of: id) } }]
+    var undo: [() async -> Void] = [{ await pods.store.releaseName(name, of: id) }]
     do {
       let sysctls = try Sysctls.validate(config.linux.sysctls, hostNetwork: hostNetwork, hostIPC: hostIPC)
       let directory = pods.podsDirectory + "/" + id
@@ -108,7 +108,7 @@ struct PodCreation: Sendable {
       daemon.logger.info("Ran pod sandbox", metadata: ["id": "\(id)", "name": "\(name)"])
       return id
     } catch {
-      for step in undo.reversed() { step() }
+      for step in undo.reversed() { await step() }
       throw Self.criError(error)
     }
   }
