@@ -178,3 +178,11 @@ enum DirectoryTree {
     return (parent.isEmpty ? "/" : parent, String(path[path.index(after: slash)...]))
   }
 }
+
+/// Bytes and inodes under a directory (hard-linked inodes once), for
+/// ImageFsInfo's container file systems.
+public enum DiskUsage {
+  public static func of(_ path: String) -> (bytes: UInt64, inodes: UInt64) {
+    DirectoryTree.usage(of: path)
+  }
+}

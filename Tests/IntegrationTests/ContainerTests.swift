@@ -141,6 +141,24 @@ import Testing
     }
   }
 
+  @Test func anImageInUseIsNotRemovedAndContainersCountInImageFsInfo() async throws {
+    try await withPod { cri, daemon, pod in
+      let id = try await create(cri, pod: pod, Self.container("user", "echo data > /written; true"))
+      try await start(cri, id)
+      _ = try await waitUntilExited(cri, id)
+      let image = try #require(try await cri.listImages().first)
+      #expect(await rpcCode { try await cri.remove(image.id) } == .failedPrecondition)
+      #expect(try await cri.listImages().count == 1)
+      let info = try await cri.image.imageFsInfo(.init())
+      let writable = try #require(info.containerFilesystems.first)
+      #expect(writable.fsID.mountpoint == daemon.directory + "/root/containers")
+      #expect(writable.inodesUsed.value > 0, "the container's upper layer is counted")
+      _ = try await cri.runtime.removeContainer(.with { $0.containerID = id })
+      try await cri.remove(image.id)
+      #expect(try await cri.listImages().isEmpty)
+    }
+  }
+
   @Test func removingThePodRemovesItsContainers() async throws {
     try await withPod { cri, daemon, pod in
       let id = try await create(cri, pod: pod, Self.container("loop", "trap 'exit 0' QUIT; sleep 1000 & wait"))

@@ -1,8 +1,6 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CRIAPI
 import GRPCCore
+import Storage
 
 extension CRIImageService {
   public func imageFsInfo(
@@ -14,18 +12,23 @@ extension CRIImageService {
     let layers = images.layers.usage()
     let blobs = images.blobs.usage()
     let (bytes, inodes) = (layers.bytes + blobs.bytes, layers.inodes + blobs.inodes)
-    var now = timespec()
-    clock_gettime(CLOCK_REALTIME, &now)
+    let now = DaemonContext.now()
+    var response = Runtime_V1_ImageFsInfoResponse()
+    response.imageFilesystems = [Self.usage(mountpoint: daemon.config.root, bytes: bytes, inodes: inodes, at: now)]
+    // The containers' writable (upper) layers; kubelet reads both lists.
+    let writable = DiskUsage.of(daemon.containers.layersDirectory)
+    response.containerFilesystems = [
+      Self.usage(mountpoint: daemon.containers.layersDirectory, bytes: writable.bytes, inodes: writable.inodes, at: now)
+    ]
+    return response
+  }
+
+  private static func usage(mountpoint: String, bytes: UInt64, inodes: UInt64, at timestamp: Int64) -> Runtime_V1_FilesystemUsage {
     var usage = Runtime_V1_FilesystemUsage()
-    usage.timestamp = Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
-    usage.fsID.mountpoint = daemon.config.root
+    usage.timestamp = timestamp
+    usage.fsID.mountpoint = mountpoint
     usage.usedBytes.value = bytes
     usage.inodesUsed.value = inodes
-    var response = Runtime_V1_ImageFsInfoResponse()
-    response.imageFilesystems = [usage]
-    // Container writable layers live under the same root (until containers
-    // exist they add nothing); kubelet reads both lists.
-    response.containerFilesystems = [usage]
-    return response
+    return usage
   }
 }

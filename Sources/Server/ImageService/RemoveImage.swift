@@ -13,8 +13,9 @@ extension CRIImageService {
     let name = request.image.image
     // Removing what is not there succeeds: the CRI call is idempotent.
     guard let record = try images.lookUp(name) else { return Runtime_V1_RemoveImageResponse() }
+    let users = await daemon.containers.store.all().filter { $0.imageID == record.id.hex }.map(\.id)
     do {
-      try await images.remove(record, as: name, logger: daemon.logger)
+      try await images.remove(record, as: name, usedBy: users, logger: daemon.logger)
     } catch {
       throw CRIError.image(error)
     }
@@ -25,7 +26,8 @@ extension CRIImageService {
 extension ImageContext {
   /// Removes an image, or only the tag it was named by when it has others
   /// (as CRI-O does), then the layers and blobs no image uses any more.
-  func remove(_ record: ImageRecord, as name: String, logger: Logging.Logger) async throws {
+  /// `usedBy`: the containers made from it, which only an untag leaves alone.
+  func remove(_ record: ImageRecord, as name: String, usedBy containers: [String], logger: Logging.Logger) async throws {
     // The tag the request named, if it named one ("busybox" names
     // docker.io/library/busybox:latest through the search registries).
     let tag = record.repoTags.first { $0 == name }
@@ -34,6 +36,10 @@ extension ImageContext {
       _ = try records.removeName(tag, from: record.id)
       logger.info("Untagged image", metadata: ["tag": "\(tag)", "id": "\(record.id.hex)"])
       return
+    }
+    if let user = containers.first {
+      throw CRIError.failedPrecondition(
+        "image \(record.id.short) is in use by container \(user.prefix(12)) (\(containers.count) in all); remove those containers first")
     }
     try records.delete(id: record.id)
     _ = try await puller.leases.removeUnused(record.layers, records: records, layers: layers)

@@ -18,6 +18,9 @@ actor SharedWork<Key: Hashable & Sendable, Value: Sendable> {
 
   private var running: [Key: Entry] = [:]
 
+  /// How many callers wait for `key`'s work (for tests).
+  func waiters(for key: Key) -> Int { running[key]?.waiters ?? 0 }
+
   func run(_ key: Key, _ work: @escaping @Sendable () async throws -> Value) async throws -> Value {
     let task: Task<Value, any Error>
     if var entry = running[key] {
