@@ -103,3 +103,18 @@ public enum Processes {
     return (status, try Files.read(dir + "/out"), try Files.read(dir + "/err"))
   }
 }
+
+/// Runs `body`, then `cleanUp` whether `body` returned or threw: the async
+/// `defer` that Swift lacks, for servers, clients and daemons that must be
+/// stopped by awaiting.
+public func withCleanUp<T>(_ body: () async throws -> T, cleanUp: () async -> Void) async throws -> T {
+  let result: T
+  do {
+    result = try await body()
+  } catch {
+    await cleanUp()
+    throw error
+  }
+  await cleanUp()
+  return result
+}

@@ -56,14 +56,7 @@ public final class RegistryServer: Sendable {
     basicAuth: (user: String, password: String)? = nil, _ body: (RegistryServer) async throws -> T
   ) async throws -> T {
     let server = try await start(basicAuth: basicAuth)
-    do {
-      let result = try await body(server)
-      await server.stop()
-      return result
-    } catch {
-      await server.stop()
-      throw error
-    }
+    return try await withCleanUp { try await body(server) } cleanUp: { await server.stop() }
   }
 
   private static func launch(in directory: String, basicAuth: (user: String, password: String)?) async throws -> RegistryServer {

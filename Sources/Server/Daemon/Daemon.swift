@@ -9,6 +9,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import Logging
 import NIOPosix
+import Support
 import Synchronization
 
 /// The long-running daemon: binds the CRI socket, serves the CRI services and
@@ -43,13 +44,7 @@ public struct Daemon: Sendable {
     // start-up clean-up would delete its in-progress downloads.
     try SocketPath.prepare(config.api.listen)
     let context = try await DaemonContext(config: config, logger: logger)
-    do {
-      try await serve(context)
-    } catch {
-      await context.images.shutdown()
-      throw error
-    }
-    await context.images.shutdown()
+    try await withCleanUp { try await serve(context) } cleanUp: { await context.images.shutdown() }
     logger.info("Stopped")
   }
 

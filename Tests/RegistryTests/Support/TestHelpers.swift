@@ -15,14 +15,7 @@ func withClient<T>(
   var logger = Logger(label: "registry-tests")
   logger.logLevel = .critical
   let client = RegistryClient(logger: logger, requestTimeout: requestTimeout, retryDelays: retryDelays)
-  do {
-    let result = try await body(client)
-    await client.shutdown()
-    return result
-  } catch {
-    await client.shutdown()
-    throw error
-  }
+  return try await withCleanUp { try await body(client) } cleanUp: { await client.shutdown() }
 }
 
 /// Runs `body` with a scripted server and stops it afterwards.
@@ -30,14 +23,7 @@ func withScriptedServer<T>(
   _ handler: @escaping @Sendable (ScriptedRequest) -> ScriptedResponse, _ body: (ScriptedHTTPServer) async throws -> T
 ) async throws -> T {
   let server = try ScriptedHTTPServer(handler)
-  do {
-    let result = try await body(server)
-    await server.stop()
-    return result
-  } catch {
-    await server.stop()
-    throw error
-  }
+  return try await withCleanUp { try await body(server) } cleanUp: { await server.stop() }
 }
 
 /// A temporary directory, removed after `body`.
