@@ -130,9 +130,7 @@ public struct DaemonProcessError: Error, CustomStringConvertible {
 public enum CrioBinary {
   public static var path: String {
     if let override = getenv("CRIO_BINARY") { return String(cString: override) }
-    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-    let count = readlink("/proc/self/exe", &buffer, Int(PATH_MAX))
-    let executable = count > 0 ? String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "./crio"
+    let executable = Processes.currentExecutable() ?? "./crio"
     let dir = executable.lastIndex(of: "/").map { String(executable[..<$0]) } ?? "."
     return dir + "/crio"
   }

@@ -16,9 +16,7 @@ public struct NamespacePinner: Sendable {
 
   /// The running executable, for the daemon to re-execute itself.
   public static func currentExecutable() -> String {
-    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-    let count = readlink("/proc/self/exe", &buffer, Int(PATH_MAX))
-    return count > 0 ? String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "crio"
+    Processes.currentExecutable() ?? "crio"
   }
 
   public func pin(_ request: PinRequest) async throws(NamespaceError) -> PinnedNamespaces {

@@ -72,6 +72,14 @@ public enum Processes {
     return pid
   }
 
+  /// The path of the running executable (to re-execute the daemon, or to
+  /// find binaries built beside a test).
+  public static func currentExecutable() -> String? {
+    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+    let count = readlink("/proc/self/exe", &buffer, Int(PATH_MAX))
+    return count > 0 ? String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
+  }
+
   /// The exit code of a reaped child if it has ended (128 + n for signal n), else nil.
   public static func reap(_ pid: pid_t) -> Int32? {
     var status: Int32 = 0

@@ -84,7 +84,7 @@ public struct Daemon: Sendable {
     let signals = SignalWatcher(signals: [SIGTERM, SIGINT, SIGHUP])
     defer {
       if unlink(config.api.listen) != 0 && errno != ENOENT {
-        logger.warning("Could not remove the socket", metadata: ["socket": "\(config.api.listen)", "error": "\(errnoString())"])
+        logger.warning("Could not remove the socket", metadata: ["socket": "\(config.api.listen)", "error": "\(SystemError("unlink").reason)"])
       }
     }
     let stopping = StopFlag()

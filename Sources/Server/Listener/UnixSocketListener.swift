@@ -44,7 +44,7 @@ struct UnixSocketListener: HTTP2ServerTransport.ListenerFactory {
     // chmod as well, in case the file system ignores the umask (ACLs).
     guard chmod(path, 0o660) == 0 else {
       try? await channel.channel.close()
-      throw DaemonError.socket(path: path, reason: "cannot set its mode to 0660: \(errnoString())")
+      throw DaemonError.socket(path: path, reason: "cannot set its mode to 0660: \(SystemError("chmod").reason)")
     }
     onListening()
     return channel
@@ -75,7 +75,7 @@ enum SocketPath {
       throw .alreadyRunning(path: path)
     }
     guard unlink(path) == 0 || errno == ENOENT else {
-      throw .socket(path: path, reason: "cannot remove the stale socket: \(errnoString())")
+      throw .socket(path: path, reason: "cannot remove the stale socket: \(SystemError("unlink").reason)")
     }
   }
 }
@@ -87,8 +87,4 @@ func makeDirectories(_ path: String, mode: mode_t) throws(DaemonError) {
   } catch {
     throw .directory(path: error.path ?? path, reason: error.reason)
   }
-}
-
-func errnoString(_ code: Int32 = errno) -> String {
-  String(cString: strerror(code))
 }

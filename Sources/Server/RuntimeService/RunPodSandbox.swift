@@ -97,11 +97,9 @@ struct PodCreation: Sendable {
         undo.append { try? NamespacePinner.unpin(pinned) }
       }
 
-      var now = timespec()
-      clock_gettime(CLOCK_REALTIME, &now)
       let pod = PodSandbox(
         id: id, name: name, config: configBytes, runtimeHandler: handler,
-        createdAt: Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec),
+        createdAt: DaemonContext.now(),
         state: .ready, namespaces: namespaces, directory: directory, hostname: hostname,
         shmPath: shmPath, claimed: !Task.isCancelled)
       try await pods.store.save(pod)
