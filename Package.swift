@@ -82,7 +82,10 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]
     ),
-    // Pod network plumbing: pinned namespaces (CNI comes later). Not named
+    // Seccomp profiles, capabilities, masked paths, devices, LSM checks and
+    // checks of untrusted values: the security half of a container's spec.
+    .target(name: "ContainerSecurity", dependencies: ["OCI", "Support"]),
+    // Pod network plumbing: pinned namespaces and CNI. Not named
     // "Network": AsyncHTTPClient's `canImport(Network)` (Apple's framework)
     // would pick it up.
     .target(
@@ -100,6 +103,7 @@ let package = Package(
       name: "Server",
       dependencies: [
         "BuildInfo",
+        "ContainerSecurity",
         "CRIAPI",
         "PodNetwork",
         "OCI",
@@ -170,6 +174,7 @@ let package = Package(
     ),
     .testTarget(name: "ConfigTests", dependencies: ["Config", "Support"]),
     .testTarget(name: "OCITests", dependencies: ["OCI"]),
+    .testTarget(name: "ContainerSecurityTests", dependencies: ["ContainerSecurity", "OCI", "Support"]),
     .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI", "Support"]),
     .testTarget(name: "PodNetworkTests", dependencies: ["PodNetwork", "Support", "CRIClient"]),
     .testTarget(name: "ServerTests", dependencies: ["Server", "CRIAPI", "OCI", "Support"]),

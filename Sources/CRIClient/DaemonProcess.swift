@@ -99,6 +99,11 @@ public final class DaemonProcess: Sendable {
     for container in (try? Files.list(directory + "/runc")) ?? [] {
       _ = try? await Processes.run(Self.runc, ["--root", directory + "/runc", "delete", "--force", container], timeout: .seconds(20))
     }
+    // conmons and pod PID-namespace inits name this directory in their
+    // arguments; none may outlive the test.
+    for process in processes() where process != getpid() {
+      kill(process, SIGKILL)
+    }
     for mountpoint in mounts().sorted(by: { $0.count > $1.count }) {
       umount2(mountpoint, Int32(MNT_DETACH))
     }
@@ -107,6 +112,18 @@ public final class DaemonProcess: Sendable {
 
   static var runc: String {
     ["/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc", "/usr/local/bin/runc"].first { Files.kind(of: $0) == .file } ?? "runc"
+  }
+
+  /// Processes other than the daemon whose command line names the daemon's
+  /// directory: conmons, pod PID-namespace inits.
+  public func processes() -> [pid_t] {
+    ((try? Files.list("/proc")) ?? []).compactMap { entry in
+      guard let process = pid_t(entry), process != pid,
+        let commandLine = try? Files.readBytes("/proc/\(entry)/cmdline")
+      else { return nil }
+      let text = String(decoding: commandLine.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
+      return text.contains(directory + "/") ? process : nil
+    }
   }
 
   /// Mount points under the daemon's directory.

@@ -22,6 +22,7 @@ public struct NamespacePinner: Sendable {
   public func pin(_ request: PinRequest) async throws(NamespaceError) -> PinnedNamespaces {
     var arguments = ["pinns", "--dir", request.directory, "--name", request.name]
     arguments += request.kinds.map { "--\($0.rawValue)" }
+    if request.sharedPID { arguments.append("--pid") }
     if let hostname = request.hostname { arguments += ["--hostname", hostname] }
     for (key, value) in request.sysctls { arguments += ["--sysctl", "\(key)=\(value)"] }
     let result: (status: Int32, stdout: String, stderr: String)
@@ -34,12 +35,24 @@ public struct NamespacePinner: Sendable {
       let message = result.stderr.split(separator: "\n").last.map(String.init) ?? "exit status \(result.status)"
       throw NamespaceError("pinning namespaces for \(request.name) failed: \(message)")
     }
-    return request.pinned
+    var pinned = request.pinned
+    if request.sharedPID {
+      guard let line = result.stdout.split(separator: "\n").last, let pidInit = PIDNamespaceInit(line: line) else {
+        try? Self.unpin(pinned)
+        throw NamespaceError("the namespace helper did not report the pod's PID namespace (output: \(Quoting.doubleQuoted(result.stdout)))")
+      }
+      pinned.pidInit = pidInit
+    }
+    return pinned
   }
 
   /// Unmounts and removes the files; what is already gone is fine, so this
   /// can run again after a crash.
   public static func unpin(_ namespaces: PinnedNamespaces) throws(NamespaceError) {
+    // Killing a PID namespace's init kills everything left in it.
+    if let pidInit = namespaces.pidInit, pidInit.path != nil {
+      kill(pidInit.pid, SIGKILL)
+    }
     for path in namespaces.paths {
       if umount2(path, Int32(MNT_DETACH)) != 0 && errno != EINVAL && errno != ENOENT {
         throw NamespaceError("cannot unmount pinned namespace \(path): \(SystemError("umount").reason)")

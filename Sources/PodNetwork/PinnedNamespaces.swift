@@ -13,14 +13,52 @@ public struct PinnedNamespaces: Sendable, Equatable, Codable {
   public var network: String?
   public var ipc: String?
   public var uts: String?
+  /// The init process of the pod's shared PID namespace, when it has one
+  /// (a PID namespace cannot be pinned: it dies with its PID 1).
+  public var pidInit: PIDNamespaceInit?
 
-  public init(network: String? = nil, ipc: String? = nil, uts: String? = nil) {
+  public init(network: String? = nil, ipc: String? = nil, uts: String? = nil, pidInit: PIDNamespaceInit? = nil) {
     self.network = network
     self.ipc = ipc
     self.uts = uts
+    self.pidInit = pidInit
   }
 
   public var paths: [String] { [network, ipc, uts].compactMap { $0 } }
+}
+
+/// The PID 1 of a pod's shared PID namespace, and the namespace's identity
+/// (`pid:[inode]`), so that a reused PID is never mistaken for it.
+public struct PIDNamespaceInit: Sendable, Equatable, Codable {
+  public var pid: Int32
+  public var namespace: String
+
+  public init(pid: Int32, namespace: String) {
+    self.pid = pid
+    self.namespace = namespace
+  }
+
+  /// `/proc/<pid>/ns/pid` while the init lives; nil once it is gone.
+  public var path: String? {
+    let path = "/proc/\(pid)/ns/pid"
+    return Self.namespaceName(path) == namespace ? path : nil
+  }
+
+  static func namespaceName(_ path: String) -> String? {
+    var buffer = [CChar](repeating: 0, count: 64)
+    let length = readlink(path, &buffer, buffer.count - 1)
+    guard length > 0 else { return nil }
+    return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+
+  /// `pid-init <pid> <namespace>`: how the helper reports it.
+  public var line: String { "pid-init \(pid) \(namespace)" }
+
+  init?(line: Substring) {
+    let parts = line.split(separator: " ")
+    guard parts.count == 3, parts[0] == "pid-init", let pid = Int32(parts[1]), pid > 0 else { return nil }
+    self.init(pid: pid, namespace: String(parts[2]))
+  }
 }
 
 /// What to pin for one pod.
@@ -46,17 +84,24 @@ public struct PinRequest: Sendable, Equatable {
   /// Namespaced sysctls applied inside the new namespaces; the caller
   /// validates them (only namespaced keys, no injection).
   public var sysctls: [(key: String, value: String)]
+  /// Also start a PID namespace the pod's containers share.
+  public var sharedPID: Bool
 
-  public init(name: String, directory: String, kinds: [Kind], hostname: String? = nil, sysctls: [(key: String, value: String)] = []) {
+  public init(
+    name: String, directory: String, kinds: [Kind], hostname: String? = nil,
+    sysctls: [(key: String, value: String)] = [], sharedPID: Bool = false
+  ) {
     self.name = name
     self.directory = directory
     self.kinds = kinds
     self.hostname = hostname
     self.sysctls = sysctls
+    self.sharedPID = sharedPID
   }
 
   public static func == (lhs: PinRequest, rhs: PinRequest) -> Bool {
     lhs.name == rhs.name && lhs.directory == rhs.directory && lhs.kinds == rhs.kinds && lhs.hostname == rhs.hostname
+      && lhs.sharedPID == rhs.sharedPID
       && lhs.sysctls.map(\.key) == rhs.sysctls.map(\.key) && lhs.sysctls.map(\.value) == rhs.sysctls.map(\.value)
   }
 

@@ -60,11 +60,22 @@ public enum Pinning {
         }
         mounted.append(path)
       }
+      guard request.sharedPID else { return request.pinned }
+      let pid = crio_start_pid_namespace_init()
+      guard pid > 0 else {
+        throw NamespaceError("cannot start the pod's PID namespace: \(SystemError("fork").reason)")
+      }
+      guard let namespace = PIDNamespaceInit.namespaceName("/proc/\(pid)/ns/pid") else {
+        kill(pid, SIGKILL)
+        throw NamespaceError("the pod's PID namespace init (\(pid)) ended at once")
+      }
+      var pinned = request.pinned
+      pinned.pidInit = PIDNamespaceInit(pid: pid, namespace: namespace)
+      return pinned
     } catch {
       undo()
       throw error
     }
-    return request.pinned
   }
 
   /// Writes /proc/sys/<key with dots as slashes>; the new namespaces are the

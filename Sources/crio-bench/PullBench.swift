@@ -94,7 +94,7 @@ struct PullBench: AsyncParsableCommand {
   }
 }
 
-private func kibibytes(_ field: String, _ pid: pid_t) -> Int {
+func kibibytes(_ field: String, _ pid: pid_t) -> Int {
   guard let status = try? Files.read("/proc/\(pid)/status"),
     let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
     let value = Int(line.split(separator: " ").dropFirst().first ?? "")

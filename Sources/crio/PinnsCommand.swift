@@ -16,12 +16,13 @@ struct PinnsCommand: ParsableCommand {
   @Flag(help: "A new network namespace.") var net = false
   @Flag(help: "A new IPC namespace.") var ipc = false
   @Flag(help: "A new UTS namespace.") var uts = false
+  @Flag(help: "A new PID namespace with a minimal init, shared by the pod's containers.") var pid = false
   @Option(help: "Hostname in the new UTS namespace.") var hostname: String?
   @Option(help: "A namespaced sysctl key=value, repeatable.") var sysctl: [String] = []
 
   func run() throws {
     let kinds = [(net, PinRequest.Kind.network), (ipc, .ipc), (uts, .uts)].filter(\.0).map(\.1)
-    guard !kinds.isEmpty else { throw ValidationError("nothing to pin: give --net, --ipc and/or --uts") }
+    guard !kinds.isEmpty || pid else { throw ValidationError("nothing to pin: give --net, --ipc, --uts and/or --pid") }
     guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
       throw ValidationError("--name must be a plain file name")
     }
@@ -30,7 +31,9 @@ struct PinnsCommand: ParsableCommand {
       return (key: String(entry[..<equals]), value: String(entry[entry.index(after: equals)...]))
     }
     do {
-      _ = try Pinning.pinInThisProcess(PinRequest(name: name, directory: dir, kinds: kinds, hostname: hostname, sysctls: sysctls))
+      let pinned = try Pinning.pinInThisProcess(
+        PinRequest(name: name, directory: dir, kinds: kinds, hostname: hostname, sysctls: sysctls, sharedPID: pid))
+      if let pidInit = pinned.pidInit { print(pidInit.line) }
     } catch {
       printToStandardError("crio pinns: \(error)")
       throw ExitCode(1)

@@ -14,13 +14,18 @@ import Testing
 @Suite struct ContainerTests {
   /// Runs `body` with a daemon that has pulled the busybox test image and
   /// runs one pod; everything is removed afterwards.
-  func withPod<T: Sendable>(_ body: (CRIConnection, DaemonProcess, String) async throws -> T) async throws -> T {
+  func withPod<T: Sendable>(
+    extraConfig: String = "",
+    pod configure: (inout Runtime_V1_PodSandboxConfig) -> Void = { _ in },
+    _ body: (CRIConnection, DaemonProcess, String) async throws -> T
+  ) async throws -> T {
     try await RegistryServer.withRunning { registry in
       try await TestImages.pushBusybox(to: registry)
-      return try await withImageDaemon(registry: registry) { cri, daemon in
+      return try await withImageDaemon(registry: registry, extraConfig: extraConfig) { cri, daemon in
         _ = try await cri.pull("\(registry.host)/busybox:1")
         var pod = PodSandboxTests.podConfig()
         pod.logDirectory = daemon.directory + "/logs/pod"
+        configure(&pod)
         let podID = try await PodSandboxTests.run(cri, pod)
         return try await body(cri, daemon, podID)
       }
@@ -81,7 +86,7 @@ import Testing
 
       let listed = try await cri.runtime.listContainers(.with { $0.filter.podSandboxID = pod }).containers
       #expect(listed.map(\.id) == [id])
-      try await cri.runtime.removeContainer(.with { $0.containerID = id })
+      _ = try await cri.runtime.removeContainer(.with { $0.containerID = id })
       #expect(try await cri.runtime.listContainers(.init()).containers.isEmpty)
       #expect(!daemon.mounts().contains { $0.hasSuffix(id + "/rootfs") }, "the overlay is unmounted")
     }

@@ -77,11 +77,12 @@ enum TestImages {
 func withImageDaemon<Result: Sendable>(
   registry: RegistryServer,
   policy: String = #"{"default":[{"type":"insecureAcceptAnything"}]}"#,
+  extraConfig: String = "",
   _ body: (CRIConnection, DaemonProcess) async throws -> Result
 ) async throws -> Result {
   let dir = try Files.makeTemporaryDirectory(prefix: "crio-img")
   defer { Files.removeTree(dir) }
-  let config = try registry.pullConfiguration(in: dir, policy: policy)
+  let config = try registry.pullConfiguration(in: dir, policy: policy) + "\n" + extraConfig
   return try await withCRI(config: config) { cri, daemon in try await body(cri, daemon) }
 }
 

@@ -15,3 +15,10 @@ int crio_loopback_up(void);
 // posix_spawn_file_actions_addclosefrom_np (glibc 2.34), a GNU extension:
 // closes every descriptor from `from` up in the child.
 int crio_spawn_closefrom(posix_spawn_file_actions_t *actions, int from);
+
+#include <sys/types.h>
+// Unshares the PID namespace and forks the process that becomes its PID 1:
+// a minimal init that reaps orphans and lives until SIGKILL/SIGTERM, so a
+// pod's containers can share one PID namespace without an infra container.
+// Returns the child's PID (in the caller's namespace), or -1 with errno.
+pid_t crio_start_pid_namespace_init(void);

@@ -13,6 +13,7 @@ import Glibc
 final class ContainerContext: Sendable {
   let store: ContainerStore
   let runtimes: [String: ConmonRuntime]
+  let creations = CreationRetries()
   /// Bundles and merged roots (volatile).
   let bundlesDirectory: String
   /// Upper and work directories of the overlays (persistent).
@@ -22,6 +23,10 @@ final class ContainerContext: Sendable {
   /// ones), so negative requests are clamped instead of failing every pod,
   /// as containerd's restrict_oom_score_adj does.
   let oomScoreAdjFloor: Int?
+  /// The host's cgroup hierarchies (nil when none could be found: stats and
+  /// cgroup clean-up are then skipped) and how cgroups are named.
+  let cgroups: CgroupLayout?
+  let cgroupDriver: CgroupDriver
 
   init(config: CrioConfig, database: DatabasePool, logger: Logger) throws {
     store = try ContainerStore(database: database, kind: "container")
@@ -40,6 +45,8 @@ final class ContainerContext: Sendable {
         logger: logger)
     }
     self.runtimes = runtimes
+    cgroups = try? CgroupLayout.current()
+    cgroupDriver = config.runtime.cgroupManager == .systemd ? .systemd : .cgroupfs
     oomScoreAdjFloor = Self.mayLowerOOMScoreAdj() ? nil : Int(((try? Files.read("/proc/self/oom_score_adj")) ?? "0").trimmingNewline) ?? 0
     for directory in [bundlesDirectory, layersDirectory, config.runtime.containerExitsDir, config.runtime.containerAttachSocketDir] {
       try Files.makeDirectories(directory, mode: 0o700)
@@ -56,6 +63,11 @@ final class ContainerContext: Sendable {
       let mask = UInt64(line.split(separator: "\t").last ?? "", radix: 16)
     else { return false }
     return mask & (1 << 24) != 0
+  }
+
+  /// Where the container's cgroup is inside each hierarchy.
+  func cgroupPath(of record: ContainerRecord, podCgroupParent: String) -> String? {
+    try? CgroupNaming.filesystemPath(driver: cgroupDriver, parent: podCgroupParent, containerID: record.id)
   }
 
   func runtime(for record: ContainerRecord) throws(CRIError) -> ConmonRuntime {

@@ -74,6 +74,7 @@ extension DaemonContext {
     unlink(runtime.exitFilePath(id: record.id))
     do {
       try await containers.store.delete(record.id)
+      await containers.creations.forget(record.name)
     } catch {
       throw .internal("removing the record of container \(record.id): \(error)")
     }

@@ -27,6 +27,9 @@ struct ContainerSpecInputs: Sendable {
   var ipcNamespace: String?
   /// nil is the host's UTS namespace (no hostname is set then).
   var utsNamespace: String?
+  /// The PID namespace to join when the config asks for the pod's or a
+  /// target container's (`/proc/<pid>/ns/pid`); nil makes a new one.
+  var sharedPIDNamespace: String? = nil
   var hostnamePath: String
   var hostsPath: String
   var resolvPath: String
@@ -159,10 +162,11 @@ enum ContainerSpecBuilder {
     switch inputs.config.linux.securityContext.namespaceOptions.pid {
     case .node:
       break
-    case .pod, .container:
+    case .container:
       result.append(Spec.Namespace(type: "pid"))
-    case .target:
-      throw .invalidArgument("linux.security_context.namespace_options.pid: TARGET is not supported")
+    case .pod, .target:
+      // The caller found the pod's (or target container's) namespace.
+      result.append(Spec.Namespace(type: "pid", path: inputs.sharedPIDNamespace))
     case .UNRECOGNIZED(let value):
       throw .invalidArgument("linux.security_context.namespace_options.pid: unknown mode \(value)")
     }

@@ -13,7 +13,7 @@ import Glibc
 final class PodContext: Sendable {
   let store: PodStore
   let pinner: NamespacePinner
-  let creations = SharedWork<String, String>(cancelWhenAbandoned: false)
+  let creations = CreationRetries()
   let podsDirectory: String
   let namespacesDirectory: String
 

@@ -27,9 +27,11 @@ struct PodSandbox: StoredRecord, Equatable {
   var hostname: String
   /// The tmpfs mounted for /dev/shm, nil when the pod shares the host's IPC.
   var shmPath: String?
-  /// False while a RunPodSandbox whose caller gave up (deadline) has not
-  /// been asked for again: kubelet's retry with the same name gets this pod.
-  var claimed: Bool
+  /// The pod's cgroup (its `cgroup_parent`) inside each hierarchy, and
+  /// whether this pod made it (it did not exist before), so removing the
+  /// pod removes it too. Absent in records of older daemons.
+  var cgroupParent: String?
+  var ownsCgroupParent: Bool?
 
   var configMessage: Runtime_V1_PodSandboxConfig {
     (try? Runtime_V1_PodSandboxConfig(serializedBytes: config)) ?? Runtime_V1_PodSandboxConfig()

@@ -9,7 +9,11 @@ extension CRIRuntimeService {
     request: Runtime_V1_CreateContainerRequest,
     context: GRPCCore.ServerContext
   ) async throws -> Runtime_V1_CreateContainerResponse {
-    let id = try await ContainerCreation(daemon: daemon, request: request).run()
+    let creation = ContainerCreation(daemon: daemon, request: request)
+    let (pod, name) = try await creation.podAndName()
+    // The creation runs to its end even if this caller's deadline passes;
+    // kubelet's retry with the same name joins it or collects its result.
+    let id = try await daemon.containers.creations.create(name) { try await creation.run(pod: pod, name: name) }
     var response = Runtime_V1_CreateContainerResponse()
     response.containerID = id
     return response
@@ -22,7 +26,8 @@ struct ContainerCreation: Sendable {
   let daemon: DaemonContext
   let request: Runtime_V1_CreateContainerRequest
 
-  func run() async throws -> String {
+  /// The pod the container joins and the container's reserved name.
+  func podAndName() async throws -> (PodSandbox, String) {
     let config = request.config
     guard request.hasConfig, config.hasMetadata, !config.metadata.name.isEmpty else {
       throw CRIError.invalidArgument("the container config needs metadata with a name")
@@ -30,6 +35,11 @@ struct ContainerCreation: Sendable {
     guard let pod = try await daemon.pods.store.find(request.podSandboxID) else {
       throw CRIError.notFound("pod sandbox \"\(request.podSandboxID)\" not found")
     }
+    return (pod, ContainerRecord.reservedName(config.metadata, pod: pod.configMessage.metadata))
+  }
+
+  func run(pod: PodSandbox, name: String) async throws -> String {
+    let config = request.config
     guard pod.state == .ready else {
       throw CRIError.failedPrecondition("pod sandbox \(pod.id) is not ready; containers can only be created in a ready pod")
     }
@@ -41,9 +51,14 @@ struct ContainerCreation: Sendable {
     let requestedLog = try Self.logPath(directory: podConfig.logDirectory, relative: config.logPath)
 
     let containers = daemon.containers
-    let name = ContainerRecord.reservedName(config.metadata, pod: podConfig.metadata)
     let id = PodContext.newID()
     if case .taken(let holder) = await containers.store.reserve(name, for: id) {
+      // The retry of a creation whose caller gave up gets that container.
+      if let holder, holder.podID == pod.id, holder.configMessage == config,
+        await containers.creations.claim(name, id: holder.id)
+      {
+        return holder.id
+      }
       throw CRIError.alreadyExists(
         "container name \"\(name)\" is reserved by \(holder.map { String($0.id.prefix(12)) } ?? "a container being created"); remove it first or use another attempt number")
     }
@@ -61,9 +76,10 @@ struct ContainerCreation: Sendable {
       let spec = try ContainerSpecBuilder.build(ContainerSpecInputs(
         containerID: id, config: config, podConfig: podConfig, image: imageConfig, rootfs: bundle + "/rootfs",
         networkNamespace: pod.namespaces.network, ipcNamespace: pod.namespaces.ipc, utsNamespace: pod.namespaces.uts,
+        sharedPIDNamespace: try await sharedPIDNamespace(config: config, pod: pod),
         hostnamePath: pod.directory + "/hostname", hostsPath: pod.directory + "/hosts",
         resolvPath: pod.directory + "/resolv.conf", shmPath: pod.shmPath, hostname: pod.hostname,
-        cgroupsPath: cgroupsPath(id: id, parent: podConfig.linux.cgroupParent),
+        cgroupsPath: try cgroupsPath(id: id, parent: podConfig.linux.cgroupParent),
         defaultCapabilities: daemon.config.runtime.defaultCapabilities,
         defaultEnv: daemon.config.runtime.defaultEnv,
         allowedOOMScoreAdjMin: containers.oomScoreAdjFloor))
@@ -107,11 +123,40 @@ struct ContainerCreation: Sendable {
     return directory + "/" + parts.joined(separator: "/")
   }
 
+  /// The PID namespace a POD or TARGET pid mode joins: the pod's shared
+  /// one (its init must still run), or the target container's.
+  func sharedPIDNamespace(config: Runtime_V1_ContainerConfig, pod: PodSandbox) async throws -> String? {
+    let options = config.linux.securityContext.namespaceOptions
+    switch options.pid {
+    case .pod:
+      guard let pidInit = pod.namespaces.pidInit else {
+        throw CRIError.invalidArgument(
+          "the container asks for the pod's PID namespace, but pod \(pod.id) was not created with namespace_options.pid POD")
+      }
+      guard let path = pidInit.path else {
+        throw CRIError.failedPrecondition("the PID namespace of pod \(pod.id) is gone (its init process \(pidInit.pid) ended)")
+      }
+      return path
+    case .target:
+      guard let target = try await daemon.containers.store.find(options.targetID), target.podID == pod.id else {
+        throw CRIError.notFound("target container \"\(options.targetID)\" of namespace_options.pid TARGET is not in pod \(pod.id)")
+      }
+      let current = await daemon.refreshed(target)
+      guard current.state == .running, current.pid > 0 else {
+        throw CRIError.failedPrecondition("target container \(target.id) is not running; its PID namespace cannot be joined")
+      }
+      return "/proc/\(current.pid)/ns/pid"
+    default:
+      return nil
+    }
+  }
+
   /// cgroupfs: `<parent>/crio-<id>`; systemd: `<slice>:crio:<id>`.
-  func cgroupsPath(id: String, parent: String) -> String {
-    switch daemon.config.runtime.cgroupManager {
-    case .cgroupfs: (parent.isEmpty ? "/crio" : parent) + "/crio-" + id
-    case .systemd: (parent.isEmpty ? "system.slice" : parent) + ":crio:" + id
+  func cgroupsPath(id: String, parent: String) throws(CRIError) -> String {
+    do {
+      return try CgroupNaming.ociCgroupsPath(driver: daemon.containers.cgroupDriver, parent: parent, containerID: id)
+    } catch {
+      throw .invalidArgument("linux.cgroup_parent of the pod: \(error)")
     }
   }
 }

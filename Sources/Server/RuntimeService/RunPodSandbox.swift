@@ -4,6 +4,7 @@ import Glibc
 import CRIAPI
 import GRPCCore
 import PodNetwork
+import Runtime
 import Support
 
 extension CRIRuntimeService {
@@ -24,7 +25,7 @@ extension CRIRuntimeService {
     let daemon = self.daemon
     // The creation runs to its end even if this caller's deadline passes;
     // kubelet's retry with the same name joins it or collects its result.
-    let id = try await pods.creations.run(name) {
+    let id = try await pods.creations.create(name) {
       try await PodCreation(daemon: daemon, config: config, configBytes: configBytes, name: name, handler: handler).run()
     }
     var response = Runtime_V1_RunPodSandboxResponse()
@@ -48,13 +49,11 @@ struct PodCreation: Sendable {
     switch await pods.store.reserve(name, for: id) {
     case .reserved:
       break
-    case .taken(let existing?) where existing.configBytesMatch(configBytes) && !existing.claimed:
-      // The retry of a creation whose caller gave up: hand it over now.
-      var claimed = existing
-      claimed.claimed = true
-      try await pods.store.save(claimed)
-      return existing.id
     case .taken(let existing):
+      // The retry of a creation whose caller gave up gets that pod.
+      if let existing, existing.configMessage == config, await pods.creations.claim(name, id: existing.id) {
+        return existing.id
+      }
       throw CRIError.alreadyExists(
         "pod sandbox name \"\(name)\" is reserved by \(existing.map { String($0.id.prefix(12)) } ?? "a pod being created"); remove it first or use another attempt number")
     }
@@ -65,6 +64,17 @@ struct PodCreation: Sendable {
     var undo: [() async -> Void] = [{ await pods.store.releaseName(name, of: id) }]
     do {
       let sysctls = try Sysctls.validate(config.linux.sysctls, hostNetwork: hostNetwork, hostIPC: hostIPC)
+      let cgroupParent: String
+      do {
+        cgroupParent = try CgroupNaming.parentFilesystemPath(driver: daemon.containers.cgroupDriver, parent: config.linux.cgroupParent)
+      } catch {
+        throw CRIError.invalidArgument("linux.cgroup_parent \(Quoting.doubleQuoted(config.linux.cgroupParent)): \(error)")
+      }
+      // The default parent is shared by every pod; one kubelet named is the
+      // pod's own, and if it is not there yet, runc makes it for the first
+      // container and this pod removes it again.
+      let ownsCgroupParent = !config.linux.cgroupParent.isEmpty
+        && daemon.containers.cgroups?.cgroupExists(relativePath: cgroupParent) == false
       let directory = pods.podsDirectory + "/" + id
       try Files.makeDirectories(directory, mode: 0o700)
       undo.append { Files.removeTree(directory) }
@@ -88,11 +98,12 @@ struct PodCreation: Sendable {
       var kinds: [PinRequest.Kind] = []
       if !hostNetwork { kinds += [.network, .uts] }
       if !hostIPC { kinds.append(.ipc) }
+      let sharedPID = options.pid == .pod
       var namespaces = PinnedNamespaces()
-      if !kinds.isEmpty {
+      if !kinds.isEmpty || sharedPID {
         namespaces = try await pods.pinner.pin(PinRequest(
           name: id, directory: pods.namespacesDirectory, kinds: kinds,
-          hostname: hostNetwork ? nil : hostname, sysctls: sysctls))
+          hostname: hostNetwork ? nil : hostname, sysctls: sysctls, sharedPID: sharedPID))
         let pinned = namespaces
         undo.append { try? NamespacePinner.unpin(pinned) }
       }
@@ -101,7 +112,7 @@ struct PodCreation: Sendable {
         id: id, name: name, config: configBytes, runtimeHandler: handler,
         createdAt: DaemonContext.now(),
         state: .ready, namespaces: namespaces, directory: directory, hostname: hostname,
-        shmPath: shmPath, claimed: !Task.isCancelled)
+        shmPath: shmPath, cgroupParent: cgroupParent, ownsCgroupParent: ownsCgroupParent)
       try await pods.store.save(pod)
       daemon.logger.info("Ran pod sandbox", metadata: ["id": "\(id)", "name": "\(name)"])
       return id
@@ -125,8 +136,4 @@ struct PodCreation: Sendable {
     gethostname(&buffer, buffer.count)
     return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
-}
-
-extension PodSandbox {
-  func configBytesMatch(_ bytes: [UInt8]) -> Bool { config == bytes }
 }

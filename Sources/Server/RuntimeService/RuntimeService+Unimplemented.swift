@@ -12,13 +12,6 @@ extension CRIRuntimeService {
     throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/UpdateContainerResources")
   }
 
-  public func reopenContainerLog(
-    request: Runtime_V1_ReopenContainerLogRequest,
-    context: GRPCCore.ServerContext
-  ) async throws -> Runtime_V1_ReopenContainerLogResponse {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/ReopenContainerLog")
-  }
-
   public func exec(
     request: Runtime_V1_ExecRequest,
     context: GRPCCore.ServerContext

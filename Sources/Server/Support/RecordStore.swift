@@ -75,6 +75,15 @@ actor RecordStore<Record: StoredRecord> {
     reservedNames[record.name] = record.id
   }
 
+  /// Changes the first record matching `predicate` in one step (no other
+  /// call can remove it in between); false when none matches.
+  func updateFirst(where predicate: (Record) -> Bool, _ change: (inout Record) -> Void) throws -> Bool {
+    guard var record = records.values.first(where: predicate) else { return false }
+    change(&record)
+    try save(record)
+    return true
+  }
+
   func delete(_ id: String) throws {
     try database.write { db in try db.execute(sql: "DELETE FROM \(Record.table) WHERE id = ?", arguments: [id]) }
     if let record = records.removeValue(forKey: id), reservedNames[record.name] == id {

@@ -1,0 +1,192 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import CRIAPI
+import CRIClient
+import OCI
+import Support
+import TestFixtures
+
+/// Pod and container lifecycle latencies (RunPodSandbox, Create+Start,
+/// StopContainer, StopPodSandbox, RemovePodSandbox), beside bare
+/// `runc create` + `runc start` of an equivalent bundle (the floor), and the
+/// memory of the daemon plus its conmons with many running containers.
+struct LifecycleBench: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "lifecycle")
+
+  @Option(help: "Pods (one container each) to time.") var runs = 20
+  @Option(help: "Running containers for the memory figure.") var containers = 100
+
+  func run() async throws {
+    try await RegistryServer.withRunning { registry in
+      let image = "\(registry.host)/lifecycle:1"
+      let rootfs = try await pushImage(to: registry)
+      let dir = try Files.makeTemporaryDirectory(prefix: "crio-bench")
+      defer { Files.removeTree(dir) }
+      let daemon = try DaemonProcess(config: try registry.pullConfiguration(in: dir) + "\n" + Self.loopbackNetwork(in: dir))
+      try await withCleanUp {
+        try await daemon.waitUntilReady(timeout: .seconds(30))
+        try await CRIConnection.with(socket: daemon.socket) { cri in
+          _ = try await cri.image.pullImage(.with { $0.image.image = image })
+          try await measureLifecycle(cri, image: image)
+          try await measureMemory(cri, daemon: daemon, image: image)
+        }
+        try await measureRuncFloor(rootfs: rootfs, in: dir)
+      } cleanUp: {
+        await daemon.cleanUp()
+      }
+    }
+  }
+
+  /// A network config with only the loopback plugin: pods get a network
+  /// namespace with `lo` and no CNI bridge cost (the CNI bench is separate).
+  static func loopbackNetwork(in dir: String) throws -> String {
+    try Files.makeDirectories(dir + "/net.d", mode: 0o755)
+    try Files.write(dir + "/net.d/99-loopback.conflist", #"{"cniVersion":"1.0.0","name":"lo","plugins":[{"type":"loopback"}]}"#)
+    return "[crio.network]\nnetwork_dir = \"\(dir)/net.d\"\n"
+  }
+
+  func pod(_ index: Int) -> Runtime_V1_PodSandboxConfig {
+    .with {
+      $0.metadata.name = "bench-\(index)"
+      $0.metadata.namespace = "bench"
+      $0.metadata.uid = "uid-bench-\(index)"
+    }
+  }
+
+  func container(_ image: String) -> Runtime_V1_ContainerConfig {
+    .with {
+      $0.metadata.name = "sleeper"
+      $0.image.image = image
+      $0.command = ["/bin/sleep", "100000"]
+    }
+  }
+
+  func measureLifecycle(_ cri: CRIConnection, image: String) async throws {
+    var run: [Duration] = [], createStart: [Duration] = [], stopContainer: [Duration] = []
+    var stopPod: [Duration] = [], remove: [Duration] = []
+    func timed<T>(_ samples: inout [Duration], _ body: () async throws -> T) async rethrows -> T {
+      let began = ContinuousClock.now
+      let result = try await body()
+      samples.append(ContinuousClock.now - began)
+      return result
+    }
+    for index in 0..<runs {
+      let config = pod(index)
+      let podID = try await timed(&run) { try await cri.runtime.runPodSandbox(.with { $0.config = config }).podSandboxID }
+      let id = try await timed(&createStart) {
+        let id = try await cri.runtime.createContainer(.with {
+          $0.podSandboxID = podID
+          $0.config = container(image)
+          $0.sandboxConfig = config
+        }).containerID
+        _ = try await cri.runtime.startContainer(.with { $0.containerID = id })
+        return id
+      }
+      // sleep as PID 1 ignores SIGTERM: a zero timeout kills it at once,
+      // so this measures the daemon's path, not the container's patience.
+      _ = try await timed(&stopContainer) { try await cri.runtime.stopContainer(.with { $0.containerID = id; $0.timeout = 0 }) }
+      _ = try await timed(&stopPod) { try await cri.runtime.stopPodSandbox(.with { $0.podSandboxID = podID }) }
+      _ = try await timed(&remove) { try await cri.runtime.removePodSandbox(.with { $0.podSandboxID = podID }) }
+    }
+    report("RunPodSandbox", run)
+    report("CreateContainer + StartContainer", createStart)
+    report("StopContainer (timeout 0)", stopContainer)
+    report("StopPodSandbox", stopPod)
+    report("RemovePodSandbox (with its container)", remove)
+  }
+
+  func measureMemory(_ cri: CRIConnection, daemon: DaemonProcess, image: String) async throws {
+    try await Task.sleep(for: .milliseconds(500))
+    print("daemon RSS idle (image pulled): \(rssMiB(daemon.pid)) MiB")
+    let podID = try await cri.runtime.runPodSandbox(.with { $0.config = pod(1000) }).podSandboxID
+    for index in 0..<containers {
+      var config = container(image)
+      config.metadata.name = "sleeper-\(index)"
+      let id = try await cri.runtime.createContainer(.with {
+        $0.podSandboxID = podID
+        $0.config = config
+        $0.sandboxConfig = pod(1000)
+      }).containerID
+      _ = try await cri.runtime.startContainer(.with { $0.containerID = id })
+    }
+    try await Task.sleep(for: .seconds(1))
+    let conmons = daemon.processes().filter { ((try? Files.read("/proc/\($0)/comm")) ?? "").hasPrefix("conmon") }
+    let conmonKiB = conmons.reduce(0) { $0 + kibibytes("VmRSS", $1) }
+    let daemonKiB = kibibytes("VmRSS", daemon.pid)
+    print("with \(containers) running containers: daemon RSS \(daemonKiB / 1024) MiB, \(conmons.count) conmons \(conmonKiB / 1024) MiB (\(conmonKiB / max(conmons.count, 1)) KiB each), total \((daemonKiB + conmonKiB) / 1024) MiB")
+    // RSS counts shared pages (conmon's glib, the daemon's binary) once per
+    // process; PSS splits them among their sharers.
+    let pss = ([daemon.pid] + conmons).reduce(0) { $0 + proportionalKiB($1) }
+    print("  proportional (PSS): daemon \(proportionalKiB(daemon.pid) / 1024) MiB, daemon + conmons \(pss / 1024) MiB")
+    let began = ContinuousClock.now
+    _ = try await cri.runtime.stopPodSandbox(.with { $0.podSandboxID = podID })
+    _ = try await cri.runtime.removePodSandbox(.with { $0.podSandboxID = podID })
+    print("stop + remove of the pod with \(containers) containers: \(milliseconds(ContinuousClock.now - began)) ms")
+  }
+
+  /// The same container done by hand: `runc create` + `runc start` of a
+  /// bundle from `runc spec` on a copy of the image's root.
+  func measureRuncFloor(rootfs: TarBuilder, in dir: String) async throws {
+    let runc = ["/usr/sbin/runc", "/usr/bin/runc"].first { Files.kind(of: $0) == .file } ?? "runc"
+    let bundle = dir + "/floor"
+    try Files.makeDirectories(bundle + "/rootfs", mode: 0o755)
+    let tarFile = open(dir + "/rootfs.tar", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    try Files.writeAll(tarFile, rootfs.bytes)
+    close(tarFile)
+    _ = try await Processes.run("/bin/tar", ["-xf", dir + "/rootfs.tar", "-C", bundle + "/rootfs"])
+    _ = try await Processes.run(runc, ["spec", "--bundle", bundle])
+    var spec = try Files.read(bundle + "/config.json")
+    spec = spec.replacingFirst(#""sh""#, with: #""/bin/sleep", "100000""#)
+      .replacingFirst(#""terminal": true"#, with: #""terminal": false"#)
+    try Files.write(bundle + "/config.json", spec)
+    let root = dir + "/runc-root"
+    var samples: [Duration] = []
+    for index in 0..<runs {
+      let id = "crio-bench-floor-\(index)"
+      let began = ContinuousClock.now
+      let create = try Processes.spawn(runc, ["--root", root, "create", "--bundle", bundle, id], stdout: "/dev/null", stderr: dir + "/runc.err")
+      _ = await Processes.wait(create, timeout: .seconds(30))
+      _ = try await Processes.run(runc, ["--root", root, "start", id])
+      samples.append(ContinuousClock.now - began)
+      _ = try await Processes.run(runc, ["--root", root, "delete", "--force", id])
+    }
+    report("floor: runc create + runc start", samples)
+  }
+
+  func pushImage(to registry: RegistryServer) async throws -> TarBuilder {
+    var tar = TarBuilder()
+    tar.directory("bin", mode: 0o755)
+    tar.file("bin/busybox", try Files.readBytes("/bin/busybox"), mode: 0o755)
+    for applet in ["sh", "sleep"] { tar.symlink("bin/\(applet)", target: "busybox") }
+    for directory in ["proc", "sys", "dev", "etc", "tmp"] { tar.directory(directory, mode: 0o755) }
+    var defaults = ContainerDefaults()
+    defaults.cmd = ["/bin/sleep", "100000"]
+    _ = try await ImagePusher(host: registry.host).pushImage(
+      repository: "lifecycle", tag: "1", layers: [(try tar.gzip(), MediaType.ociLayerGzip, tar.diffID)],
+      config: ImageConfiguration(architecture: Platform.current.architecture, os: "linux", config: defaults, rootfs: .init(diffIDs: [])))
+    return tar
+  }
+}
+
+/// Pss from /proc/<pid>/smaps_rollup, in KiB.
+func proportionalKiB(_ pid: pid_t) -> Int {
+  guard let rollup = try? Files.read("/proc/\(pid)/smaps_rollup"),
+    let line = rollup.split(separator: "\n").first(where: { $0.hasPrefix("Pss:") }),
+    let value = Int(line.split(separator: " ").dropFirst().first ?? "")
+  else { return 0 }
+  return value
+}
+
+extension String {
+  /// The text with the first occurrence of `target` replaced.
+  fileprivate func replacingFirst(_ target: String, with replacement: String) -> String {
+    let characters = Array(self), pattern = Array(target)
+    guard pattern.count <= characters.count else { return self }
+    for start in 0...(characters.count - pattern.count) where Array(characters[start..<start + pattern.count]) == pattern {
+      return String(characters[..<start]) + replacement + String(characters[(start + pattern.count)...])
+    }
+    return self
+  }
+}
