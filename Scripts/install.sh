@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts the crio daemon on this machine, as a node operator
 # would: run-time packages, a release build in /usr/local/bin, a default
-# /etc/crio/crio.conf (never overwriting one that exists), then the daemon
+# /etc/crio/crio.conf (never overwriting one that exists), a default CNI
+# network when there is none, then the daemon
 # itself (a systemd unit where systemd runs, else a background process).
 # Afterwards: crictl --runtime-endpoint unix:///var/run/crio/crio.sock version
 set -euo pipefail
@@ -22,6 +23,11 @@ if [ ! -e /etc/crio/crio.conf ]; then
   /usr/local/bin/crio config --default > /etc/crio/crio.conf
   echo "wrote /etc/crio/crio.conf"
 fi
+
+# A pod network out of the box, as CRI-O's packages do: the bridge cni0 with
+# host-local addresses from 10.85.0.0/16 (CRIO_POD_SUBNET changes it) and
+# portmap, written only when network_dir holds no configuration.
+/usr/local/bin/crio install-cni-config --subnet "${CRIO_POD_SUBNET:-10.85.0.0/16}"
 
 socket=/var/run/crio/crio.sock
 if [ -d /run/systemd/system ]; then

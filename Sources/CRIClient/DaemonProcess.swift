@@ -29,6 +29,13 @@ public final class DaemonProcess: Sendable {
   ) throws {
     let directory = try reusing ?? Files.makeTemporaryDirectory(prefix: "crio-t")
     self.directory = directory
+    if reusing == nil {
+      // A network of only the loopback plugin: pods get a network namespace
+      // with lo up and no address to leak. Tests of CNI itself put their
+      // own (lexically earlier) configs beside it or remove it in `prepare`.
+      try Files.makeDirectories(directory + "/cni/net.d", mode: 0o755)
+      try Files.write(directory + "/cni/net.d/99-loopback.conflist", Self.loopbackNetwork)
+    }
     try prepare(directory)
     self.socket = socket ?? directory + "/crio.sock"
     try Files.write(directory + "/crio.conf", config)
@@ -43,6 +50,9 @@ public final class DaemonProcess: Sendable {
 
       [crio.runtime.runtimes.runc]
       runtime_root = "\(directory)/runc"
+
+      [crio.network]
+      network_dir = "\(directory)/cni/net.d"
 
       """)
     let args = [
@@ -109,6 +119,8 @@ public final class DaemonProcess: Sendable {
     }
     Files.removeTree(directory)
   }
+
+  public static let loopbackNetwork = #"{"cniVersion":"1.0.0","name":"loopback","plugins":[{"type":"loopback"}]}"#
 
   static var runc: String {
     ["/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc", "/usr/local/bin/runc"].first { Files.kind(of: $0) == .file } ?? "runc"

@@ -24,7 +24,8 @@ struct LifecycleBench: AsyncParsableCommand {
       let rootfs = try await pushImage(to: registry)
       let dir = try Files.makeTemporaryDirectory(prefix: "crio-bench")
       defer { Files.removeTree(dir) }
-      let daemon = try DaemonProcess(config: try registry.pullConfiguration(in: dir) + "\n" + Self.loopbackNetwork(in: dir))
+      // DaemonProcess gives pods a loopback-only network: no CNI bridge cost.
+      let daemon = try DaemonProcess(config: try registry.pullConfiguration(in: dir))
       try await withCleanUp {
         try await daemon.waitUntilReady(timeout: .seconds(30))
         try await CRIConnection.with(socket: daemon.socket) { cri in
@@ -37,14 +38,6 @@ struct LifecycleBench: AsyncParsableCommand {
         await daemon.cleanUp()
       }
     }
-  }
-
-  /// A network config with only the loopback plugin: pods get a network
-  /// namespace with `lo` and no CNI bridge cost (the CNI bench is separate).
-  static func loopbackNetwork(in dir: String) throws -> String {
-    try Files.makeDirectories(dir + "/net.d", mode: 0o755)
-    try Files.write(dir + "/net.d/99-loopback.conflist", #"{"cniVersion":"1.0.0","name":"lo","plugins":[{"type":"loopback"}]}"#)
-    return "[crio.network]\nnetwork_dir = \"\(dir)/net.d\"\n"
   }
 
   func pod(_ index: Int) -> Runtime_V1_PodSandboxConfig {

@@ -6,7 +6,7 @@ struct Crio: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "crio",
     abstract: "A Kubernetes container runtime (CRI) daemon, a drop-in for CRI-O.",
-    subcommands: [DaemonCommand.self, ConfigCommand.self, VersionCommand.self, StatusCommand.self, PinnsCommand.self],
+    subcommands: [DaemonCommand.self, ConfigCommand.self, VersionCommand.self, StatusCommand.self, InstallCNIConfigCommand.self, PinnsCommand.self],
     defaultSubcommand: DaemonCommand.self
   )
 }

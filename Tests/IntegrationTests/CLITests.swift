@@ -34,6 +34,22 @@ import Support
     #expect(result.stderr.contains("/nonexistent/crio.conf"))
   }
 
+  @Test func installCNIConfigWritesTheDefaultNetworkOnlyIntoAnEmptyDirectory() async throws {
+    let dir = try Files.makeTemporaryDirectory(prefix: "crio-c")
+    defer { Files.removeTree(dir) }
+    let arguments = ["install-cni-config", "--config", "", "--config-dir", dir + "/none", "--cni-config-dir", dir + "/net.d"]
+    let first = try await crio(arguments + ["--subnet", "10.99.0.0/16"])
+    #expect(first.status == 0, "\(first.stderr)")
+    let written = try Files.read(dir + "/net.d/10-crio-bridge.conflist")
+    #expect(written.contains("\"10.99.0.0/16\"") && written.contains("\"portmap\"") && written.contains("\"cni0\""))
+    // An operator's file (even a broken one) is left alone.
+    try Files.write(dir + "/net.d/10-crio-bridge.conflist", "mine")
+    let second = try await crio(arguments)
+    #expect(second.status == 0)
+    #expect(try Files.read(dir + "/net.d/10-crio-bridge.conflist") == "mine")
+    #expect(second.stdout.contains("left as it is"))
+  }
+
   @Test func versionPrintsBuildFacts() async throws {
     let text = try await crio(["version"])
     #expect(text.status == 0)

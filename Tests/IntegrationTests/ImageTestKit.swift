@@ -13,7 +13,7 @@ enum TestImages {
     var tar = TarBuilder()
     tar.directory("bin", mode: 0o755)
     tar.file("bin/busybox", try Files.readBytes("/bin/busybox"), mode: 0o755)
-    for applet in ["sh", "echo", "cat", "ls", "id", "sleep", "true"] {
+    for applet in ["sh", "echo", "cat", "ls", "id", "sleep", "true", "wget", "httpd", "ip", "mkdir", "hostname"] {
       tar.symlink("bin/\(applet)", target: "busybox")
     }
     tar.directory("etc", mode: 0o755)
@@ -78,12 +78,13 @@ func withImageDaemon<Result: Sendable>(
   registry: RegistryServer,
   policy: String = #"{"default":[{"type":"insecureAcceptAnything"}]}"#,
   extraConfig: String = "",
+  prepare: (String) throws -> Void = { _ in },
   _ body: (CRIConnection, DaemonProcess) async throws -> Result
 ) async throws -> Result {
   let dir = try Files.makeTemporaryDirectory(prefix: "crio-img")
   defer { Files.removeTree(dir) }
   let config = try registry.pullConfiguration(in: dir, policy: policy) + "\n" + extraConfig
-  return try await withCRI(config: config) { cri, daemon in try await body(cri, daemon) }
+  return try await withCRI(config: config, prepare: prepare) { cri, daemon in try await body(cri, daemon) }
 }
 
 extension CRIConnection {

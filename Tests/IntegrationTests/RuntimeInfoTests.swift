@@ -15,14 +15,13 @@ import Testing
     }
   }
 
-  @Test func statusReportsRuntimeReadyAndNetworkNotReady() async throws {
+  @Test func statusReportsRuntimeAndNetworkReady() async throws {
+    // The test daemon's network directory holds a loopback-only network.
     try await withCRI { cri, _ in
       let status = try await cri.runtime.status(Runtime_V1_StatusRequest())
       let conditions = Dictionary(uniqueKeysWithValues: status.status.conditions.map { ($0.type, $0) })
       #expect(conditions["RuntimeReady"]?.status == true)
-      #expect(conditions["NetworkReady"]?.status == false)
-      #expect(conditions["NetworkReady"]?.reason == "NetworkPluginNotReady")
-      #expect(conditions["NetworkReady"]?.message.isEmpty == false)
+      #expect(conditions["NetworkReady"]?.status == true)
       #expect(status.info.isEmpty, "info is only filled for verbose requests")
       let handlers = status.runtimeHandlers.map(\.name)
       #expect(handlers.contains("runc"))

@@ -8,9 +8,10 @@ import Support
 func withDaemon<Result: Sendable>(
   config: String = "",
   arguments: [String] = [],
+  prepare: (String) throws -> Void = { _ in },
   _ body: (DaemonProcess) async throws -> Result
 ) async throws -> Result {
-  let daemon = try DaemonProcess(config: config, arguments: arguments)
+  let daemon = try DaemonProcess(config: config, arguments: arguments, prepare: prepare)
   do {
     try await daemon.waitUntilReady()
     let result = try await body(daemon)
@@ -27,9 +28,10 @@ func withDaemon<Result: Sendable>(
 func withCRI<Result: Sendable>(
   config: String = "",
   arguments: [String] = [],
+  prepare: (String) throws -> Void = { _ in },
   _ body: (CRIConnection, DaemonProcess) async throws -> Result
 ) async throws -> Result {
-  try await withDaemon(config: config, arguments: arguments) { daemon in
+  try await withDaemon(config: config, arguments: arguments, prepare: prepare) { daemon in
     try await CRIConnection.with(socket: daemon.socket) { cri in try await body(cri, daemon) }
   }
 }

@@ -49,7 +49,7 @@ public enum CNIDefaultConfig {
   /// a configuration file (valid or not: an operator's broken file must be
   /// fixed, not shadowed). Returns the path written, or nil.
   @discardableResult
-  public static func installIfMissing(dir: String) throws(CNIError) -> String? {
+  public static func installIfMissing(dir: String, subnet: String = subnet) throws(CNIError) -> String? {
     let existing = ((try? Files.list(dir)) ?? []).filter { name in
       CNIConfigDirectory.extensions.contains { name.hasSuffix($0) } && !name.hasPrefix(".")
     }
@@ -57,7 +57,7 @@ public enum CNIDefaultConfig {
     let path = (dir.hasSuffix("/") ? dir : dir + "/") + fileName
     do {
       try Files.makeDirectories(dir, mode: 0o755)
-      try Files.write(path, conflist(), mode: 0o644)
+      try Files.write(path, conflist(subnet: subnet), mode: 0o644)
     } catch {
       throw .system("cannot install the default CNI network \(path): \(error)")
     }

@@ -78,7 +78,7 @@ public struct Daemon: Sendable {
     let server = GRPCServer(
       transport: transport,
       services: [CRIRuntimeService(daemon: context), CRIImageService(daemon: context)],
-      interceptors: [RequestLogInterceptor(logger: logger)]
+      interceptors: [RequestLogInterceptor(logger: logger), CancellationInterceptor()]
     )
 
     let signals = SignalWatcher(signals: [SIGTERM, SIGINT, SIGHUP])

@@ -12,6 +12,7 @@ public final class DaemonContext: Sendable {
   public let images: ImageContext
   let pods: PodContext
   let containers: ContainerContext
+  let network: NetworkContext
 
   /// Opens the image stores and reads the registry configuration; throws
   /// (and the daemon does not start) when they cannot be used.
@@ -20,6 +21,7 @@ public final class DaemonContext: Sendable {
     self.logger = logger
     self.state = state
     images = try ImageContext(config: config, logger: logger)
+    network = NetworkContext(config: config, logger: logger)
     do {
       pods = try await PodContext(config: config, database: images.records.database, logger: logger)
       containers = try ContainerContext(config: config, database: images.records.database, logger: logger)

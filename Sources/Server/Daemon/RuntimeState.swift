@@ -3,10 +3,6 @@
 /// containers get their own stores as those capabilities arrive.
 public actor RuntimeState {
   public private(set) var podCIDR: String = ""
-  public private(set) var networkReady: NetworkReadiness = .notReady(
-    reason: "NetworkPluginNotReady",
-    message: "Network plugin returns error: pod networking (CNI) is not supported by this runtime yet"
-  )
 
   public init() {}
 

@@ -32,6 +32,8 @@ struct PodSandbox: StoredRecord, Equatable {
   /// pod removes it too. Absent in records of older daemons.
   var cgroupParent: String?
   var ownsCgroupParent: Bool?
+  /// Set while the pod is attached to a CNI network (nil for host network).
+  var network: PodNetworkStatus?
 
   var configMessage: Runtime_V1_PodSandboxConfig {
     (try? Runtime_V1_PodSandboxConfig(serializedBytes: config)) ?? Runtime_V1_PodSandboxConfig()

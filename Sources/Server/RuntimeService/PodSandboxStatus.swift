@@ -16,8 +16,11 @@ extension CRIRuntimeService {
     status.metadata = config.metadata
     status.state = pod.criState
     status.createdAt = pod.createdAt
-    // Pod IPs arrive with CNI networking.
     status.network = Runtime_V1_PodSandboxNetworkStatus()
+    if let ips = pod.network?.ips, let first = ips.first {
+      status.network.ip = first
+      status.network.additionalIps = ips.dropFirst().map { ip in .with { $0.ip = ip } }
+    }
     status.linux.namespaces.options = config.linux.securityContext.namespaceOptions
     status.labels = config.labels
     status.annotations = config.annotations

@@ -108,11 +108,17 @@ struct PodCreation: Sendable {
         undo.append { try? NamespacePinner.unpin(pinned) }
       }
 
+      var network: PodNetworkStatus?
+      if let netns = namespaces.network {
+        network = try await attachNetwork(podID: id, netns: netns)
+        undo.append { await detachNetwork(podID: id, netns: netns) }
+      }
+
       let pod = PodSandbox(
         id: id, name: name, config: configBytes, runtimeHandler: handler,
         createdAt: DaemonContext.now(),
         state: .ready, namespaces: namespaces, directory: directory, hostname: hostname,
-        shmPath: shmPath, cgroupParent: cgroupParent, ownsCgroupParent: ownsCgroupParent)
+        shmPath: shmPath, cgroupParent: cgroupParent, ownsCgroupParent: ownsCgroupParent, network: network)
       try await pods.store.save(pod)
       daemon.logger.info("Ran pod sandbox", metadata: ["id": "\(id)", "name": "\(name)"])
       return id
@@ -120,6 +126,40 @@ struct PodCreation: Sendable {
       for step in undo.reversed() { await step() }
       throw Self.criError(error)
     }
+  }
+
+  /// CNI ADD on the default network (the plugins undo their own work when
+  /// one fails). The ports kubelet asks for go to plugins with the
+  /// `portMappings` capability, the pod CIDR to those with `ipRanges`.
+  func attachNetwork(podID: String, netns: String) async throws -> PodNetworkStatus {
+    let networks = daemon.network.watcher.current()
+    guard let network = networks.defaultNetwork else {
+      throw CRIError.failedPrecondition(
+        "cannot attach pod \(name) to a network: " + (networks.notReadyReason ?? "no CNI network configured"))
+    }
+    let pod = CNIPodInfo(
+      namespace: config.metadata.namespace, name: config.metadata.name, id: podID, uid: config.metadata.uid)
+    var capabilities = CNICapabilityArgs()
+    capabilities.portMappings = config.portMappings.filter { $0.hostPort > 0 }.map { mapping in
+      CNIPortMapping(
+        hostPort: Int(mapping.hostPort), containerPort: Int(mapping.containerPort),
+        protocol: String(describing: mapping.protocol).lowercased(), hostIP: mapping.hostIp)
+    }
+    capabilities.ipRanges = CNICapabilityArgs.ipRanges(podCIDRs: [await daemon.state.podCIDR])
+    do {
+      let result = try await daemon.network.cni.add(network: network, pod: pod, netnsPath: netns, capabilities: capabilities)
+      let ips = result.podIPs.filter { !$0.hasPrefix("127.") && $0 != "::1" }
+      daemon.logger.info("Attached pod to the network", metadata: ["pod": "\(podID)", "network": "\(network.name)", "ips": "\(ips)"])
+      return PodNetworkStatus(networkName: network.name, ips: ips)
+    } catch {
+      throw CRIError.internal("setting up the network of pod \(name) (network \"\(network.name)\"): \(error)")
+    }
+  }
+
+  func detachNetwork(podID: String, netns: String) async {
+    try? await daemon.network.cni.delete(
+      network: nil, pod: CNIPodInfo(namespace: config.metadata.namespace, name: config.metadata.name, id: podID, uid: config.metadata.uid),
+      netnsPath: netns)
   }
 
   static func criError(_ error: any Error) -> CRIError {

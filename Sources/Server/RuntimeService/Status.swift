@@ -12,7 +12,7 @@ extension CRIRuntimeService {
 
     var networkReady = Runtime_V1_RuntimeCondition()
     networkReady.type = "NetworkReady"
-    switch await daemon.state.networkReady {
+    switch daemon.network.readiness {
     case .ready:
       networkReady.status = true
     case .notReady(let reason, let message):

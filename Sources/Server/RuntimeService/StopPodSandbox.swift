@@ -36,6 +36,15 @@ extension DaemonContext {
     }
     guard pod.state == .ready else { return }
     var stopped = pod
+    if pod.network != nil {
+      // Before the namespace goes: plugins find the pod's addresses in it.
+      do {
+        try await network.cni.delete(network: nil, pod: NetworkContext.podInfo(pod), netnsPath: pod.namespaces.network)
+      } catch {
+        throw .internal("tearing down the network of pod \(pod.id): \(error)")
+      }
+      stopped.network = nil
+    }
     do {
       try NamespacePinner.unpin(pod.namespaces)
     } catch {
