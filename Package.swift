@@ -77,6 +77,7 @@ let package = Package(
     .target(
       name: "Runtime",
       dependencies: [
+        "CSupport",
         "OCI",
         "Support",
         .product(name: "Logging", package: "swift-log"),
@@ -92,6 +93,37 @@ let package = Package(
       name: "PodNetwork",
       dependencies: ["Support"]
     ),
+    // zlib from Debian (zlib1g-dev) for SPDY/3 header compression.
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    // Wire formats the streaming server and its test client share: SPDY/3.1
+    // frames and header compression, Kubernetes channel framing, protocol names.
+    .target(
+      name: "StreamingWire",
+      dependencies: ["CZlib", .product(name: "NIOCore", package: "swift-nio")]
+    ),
+    // The exec/attach/port-forward HTTP server (SPDY/3.1 and WebSocket).
+    .target(
+      name: "Streaming",
+      dependencies: [
+        "StreamingWire",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "NIOWebSocket", package: "swift-nio"),
+      ]
+    ),
+    // The client side of those protocols, for integration tests and benchmarks.
+    .target(
+      name: "StreamingClient",
+      dependencies: [
+        "StreamingWire",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "NIOWebSocket", package: "swift-nio"),
+      ]
+    ),
     .target(
       name: "Config",
       dependencies: [
@@ -104,6 +136,8 @@ let package = Package(
       dependencies: [
         "BuildInfo",
         "ContainerSecurity",
+        "CSupport",
+        "Streaming",
         "CRIAPI",
         "PodNetwork",
         "OCI",
@@ -140,6 +174,7 @@ let package = Package(
         "CRIAPI",
         "CRIClient",
         "OCI",
+        "StreamingClient",
         "TestFixtures",
         "Support",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -181,10 +216,20 @@ let package = Package(
     .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "Support", "TestFixtures"]),
     .testTarget(name: "StorageTests", dependencies: ["Storage", "OCI", "Support", "CArchive", "TestFixtures"]),
     .testTarget(
+      name: "StreamingTests",
+      dependencies: [
+        "Streaming", "StreamingClient", "StreamingWire",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+      ]
+    ),
+    .testTarget(
       name: "IntegrationTests",
       dependencies: [
         "CRIAPI",
         "CRIClient",
+        "StreamingClient",
         "Support",
         "TestFixtures",
         "OCI",

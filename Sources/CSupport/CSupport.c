@@ -109,3 +109,95 @@ pid_t crio_start_pid_namespace_init(void) {
   }
   return report;
 }
+
+#include <pthread.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/un.h>
+#include <stdlib.h>
+#include <termios.h>
+
+int crio_set_window_size(int fd, unsigned short rows, unsigned short columns) {
+  struct winsize size;
+  memset(&size, 0, sizeof(size));
+  size.ws_row = rows;
+  size.ws_col = columns;
+  return ioctl(fd, TIOCSWINSZ, &size);
+}
+
+int crio_open_pty(int *master, int *slave) {
+  int primary = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (primary < 0) return -1;
+  char name[128];
+  if (grantpt(primary) != 0 || unlockpt(primary) != 0 || ptsname_r(primary, name, sizeof(name)) != 0) {
+    int saved = errno;
+    close(primary);
+    errno = saved;
+    return -1;
+  }
+  int secondary = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (secondary < 0) {
+    int saved = errno;
+    close(primary);
+    errno = saved;
+    return -1;
+  }
+  *master = primary;
+  *slave = secondary;
+  return 0;
+}
+
+struct crio_netns_dial {
+  const char *namespace_path;
+  unsigned short port;
+  int result;
+  int error;
+};
+
+static void *crio_netns_dial_thread(void *argument) {
+  struct crio_netns_dial *dial = argument;
+  dial->result = -1;
+  int namespace_fd = open(dial->namespace_path, O_RDONLY | O_CLOEXEC);
+  if (namespace_fd < 0) {
+    dial->error = errno;
+    return NULL;
+  }
+  // Only this short-lived thread enters the pod's namespace; a socket stays
+  // in the namespace it was made in.
+  if (setns(namespace_fd, CLONE_NEWNET) != 0) {
+    dial->error = errno;
+    close(namespace_fd);
+    return NULL;
+  }
+  close(namespace_fd);
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    dial->error = errno;
+    return NULL;
+  }
+  struct sockaddr_in address;
+  memset(&address, 0, sizeof(address));
+  address.sin_family = AF_INET;
+  address.sin_port = htons(dial->port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, (struct sockaddr *)&address, sizeof(address)) != 0) {
+    dial->error = errno;
+    close(fd);
+    return NULL;
+  }
+  dial->result = fd;
+  return NULL;
+}
+
+int crio_connect_in_network_namespace(const char *namespace_path, unsigned short port) {
+  struct crio_netns_dial dial = {.namespace_path = namespace_path, .port = port, .result = -1, .error = 0};
+  pthread_t thread;
+  int created = pthread_create(&thread, NULL, crio_netns_dial_thread, &dial);
+  if (created != 0) {
+    errno = created;
+    return -1;
+  }
+  pthread_join(thread, NULL);
+  if (dial.result < 0) errno = dial.error;
+  return dial.result;
+}

@@ -22,3 +22,14 @@ int crio_spawn_closefrom(posix_spawn_file_actions_t *actions, int from);
 // pod's containers can share one PID namespace without an infra container.
 // Returns the child's PID (in the caller's namespace), or -1 with errno.
 pid_t crio_start_pid_namespace_init(void);
+
+// TIOCSWINSZ on a terminal (ioctl is variadic). 0 or -1 with errno.
+int crio_set_window_size(int fd, unsigned short rows, unsigned short columns);
+
+// A new pseudo-terminal pair (close-on-exec): 0, or -1 with errno.
+int crio_open_pty(int *master, int *slave);
+
+// Connects to 127.0.0.1:port inside the network namespace at
+// `namespace_path` (a pinned netns file), from a short-lived thread that
+// alone enters the namespace. A connected TCP socket or -1 with errno.
+int crio_connect_in_network_namespace(const char *namespace_path, unsigned short port);

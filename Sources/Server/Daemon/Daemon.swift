@@ -9,6 +9,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import Logging
 import NIOPosix
+import Streaming
 import Support
 import Synchronization
 
@@ -44,12 +45,31 @@ public struct Daemon: Sendable {
     // start-up clean-up would delete its in-progress downloads.
     try SocketPath.prepare(config.api.listen)
     let context = try await DaemonContext(config: config, logger: logger)
-    try await withCleanUp { try await serve(context) } cleanUp: { await context.images.shutdown() }
+    try await withCleanUp {
+      let streaming = try await StreamingServer.start(
+        configuration: try Self.streamingConfiguration(config.api), runtime: ContainerStreams(daemon: context), logger: logger)
+      try await withCleanUp { try await serve(context, streaming: streaming) } cleanUp: { await streaming.stop() }
+    } cleanUp: {
+      await context.images.shutdown()
+    }
     logger.info("Stopped")
   }
 
+  /// The exec/attach/port-forward server's settings from `[crio.api]`.
+  static func streamingConfiguration(_ api: APIConfig) throws -> StreamingServerConfiguration {
+    guard !api.streamEnableTLS else {
+      throw DaemonError.unsupported(
+        key: "[crio.api] stream_enable_tls", advice: "serve the stream server on a loopback stream_address (the default) instead")
+    }
+    var configuration = StreamingServerConfiguration(host: api.streamAddress, port: Int(api.streamPort) ?? 0)
+    if let idle = GoDuration(api.streamIdleTimeout), idle.nanoseconds > 0 {
+      configuration.idleTimeout = idle.duration
+    }
+    return configuration
+  }
+
   /// Serves the socket until a signal stops the daemon.
-  private func serve(_ context: DaemonContext) async throws {
+  private func serve(_ context: DaemonContext, streaming: StreamingServer) async throws {
     let config = self.config
     let logger = self.logger
     let inspect = InspectAPI(daemon: context)
@@ -77,7 +97,7 @@ public struct Daemon: Sendable {
     )
     let server = GRPCServer(
       transport: transport,
-      services: [CRIRuntimeService(daemon: context), CRIImageService(daemon: context)],
+      services: [CRIRuntimeService(daemon: context, streaming: streaming), CRIImageService(daemon: context)],
       interceptors: [RequestLogInterceptor(logger: logger), CancellationInterceptor()]
     )
 

@@ -12,27 +12,6 @@ extension CRIRuntimeService {
     throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/UpdateContainerResources")
   }
 
-  public func exec(
-    request: Runtime_V1_ExecRequest,
-    context: GRPCCore.ServerContext
-  ) async throws -> Runtime_V1_ExecResponse {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/Exec")
-  }
-
-  public func attach(
-    request: Runtime_V1_AttachRequest,
-    context: GRPCCore.ServerContext
-  ) async throws -> Runtime_V1_AttachResponse {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/Attach")
-  }
-
-  public func portForward(
-    request: Runtime_V1_PortForwardRequest,
-    context: GRPCCore.ServerContext
-  ) async throws -> Runtime_V1_PortForwardResponse {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/PortForward")
-  }
-
   public func containerStats(
     request: Runtime_V1_ContainerStatsRequest,
     context: GRPCCore.ServerContext

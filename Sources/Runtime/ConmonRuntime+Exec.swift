@@ -1,0 +1,119 @@
+import CSupport
+import Support
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A process started by `runc exec` for a streaming session: pipes for its
+/// stdio, or the terminal runc allocated (its master end), and what is
+/// needed to end it early.
+public struct ExecSession: Sendable {
+  /// The `runc exec` process; its exit status is the command's.
+  public let runc: pid_t
+  /// Write end of the command's stdin (nil when not asked for); with a
+  /// terminal this is the terminal's master.
+  public let stdin: Int32?
+  public let stdout: Int32?
+  public let stderr: Int32?
+  /// The terminal's master, for resizes (nil without a terminal).
+  public let terminal: Int32?
+  let directory: String
+
+  /// The command's own PID (runc writes it once the process runs).
+  public var commandPID: pid_t? { ConmonRuntime.readPid(directory + "/pid") }
+
+  /// Gives the command's terminal a new size (runc copies it on SIGWINCH).
+  public func resize(width: UInt16, height: UInt16) {
+    guard let terminal else { return }
+    _ = crio_set_window_size(terminal, height, width)
+    Glibc.kill(runc, SIGWINCH)
+  }
+
+  /// Kills the command (runc exec cannot forward SIGKILL) and runc.
+  public func kill() {
+    if let pid = commandPID { Glibc.kill(pid, SIGKILL) }
+    Glibc.kill(runc, SIGKILL)
+  }
+
+  /// Waits for runc's exit status (the command's), then closes what is
+  /// left and removes the session's files.
+  public func wait() async -> Int32 {
+    var status: Int32?
+    while status == nil {
+      status = await Processes.wait(runc, timeout: .seconds(3600))
+    }
+    Files.removeTree(directory)
+    return status ?? -1
+  }
+}
+
+extension ConmonRuntime {
+  /// Starts `command` in the running container `id`. With `tty`, runc makes
+  /// a terminal (see `startTerminalExec`); otherwise the
+  /// command's stdio are pipes (stdin /dev/null unless asked for).
+  public func startExec(id: String, command: [String], tty: Bool, stdin: Bool) throws(RuntimeError) -> ExecSession {
+    guard !command.isEmpty else { throw .runtimeFailed(id: id, operation: "exec", status: -1, stderr: "empty command") }
+    let directory: String
+    do { directory = try Files.makeTemporaryDirectory(prefix: "crio-exec") } catch {
+      throw .system(error, context: "exec in container \(id)")
+    }
+    do {
+      return try tty
+        ? startTerminalExec(id: id, command: command, directory: directory)
+        : startPipedExec(id: id, command: command, stdin: stdin, directory: directory)
+    } catch {
+      Files.removeTree(directory)
+      throw error
+    }
+  }
+
+  private func startPipedExec(id: String, command: [String], stdin: Bool, directory: String) throws(RuntimeError) -> ExecSession {
+    var pipes: [(read: Int32, write: Int32)] = []
+    defer { for pipe in pipes { close(pipe.read); close(pipe.write) } }
+    for _ in 0..<(stdin ? 3 : 2) {
+      var fds: [Int32] = [-1, -1]
+      guard pipe(&fds) == 0 else { throw .system(SystemError("pipe"), context: "exec in container \(id)") }
+      // Close-on-exec at once: no other spawn may inherit these ends.
+      for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+      pipes.append((fds[0], fds[1]))
+    }
+    var passing = [(fd: pipes[0].write, number: Int32(1)), (fd: pipes[1].write, number: Int32(2))]
+    if stdin { passing.append((fd: pipes[2].read, number: 0)) }
+    let arguments = runtimeArguments(["exec", "--pid-file", directory + "/pid", id] + command)
+    let runc: pid_t
+    do {
+      runc = try Processes.spawn(config.runtimePath, arguments, stdout: "/dev/null", stderr: "/dev/null", passing: passing)
+    } catch {
+      throw .system(error, context: "exec in container \(id)")
+    }
+    // Keep the ends this side uses; the deferred close takes the others.
+    let stdout = dup(pipes[0].read), stderr = dup(pipes[1].read)
+    let input = stdin ? dup(pipes[2].write) : nil
+    return ExecSession(runc: runc, stdin: input, stdout: stdout, stderr: stderr, terminal: nil, directory: directory)
+  }
+
+  /// runc in the foreground with a terminal of ours as its stdio: it makes
+  /// the container's terminal, copies between the two, and on SIGWINCH
+  /// gives the container's terminal the size of ours (runc's console-socket
+  /// mode would hand us the container's terminal directly, but only with
+  /// --detach, which loses the exit code).
+  private func startTerminalExec(id: String, command: [String], directory: String) throws(RuntimeError) -> ExecSession {
+    var master: Int32 = -1, slave: Int32 = -1
+    guard crio_open_pty(&master, &slave) == 0 else {
+      throw .system(SystemError("posix_openpt"), context: "exec in container \(id)")
+    }
+    defer { close(slave) }
+    let arguments = runtimeArguments(["exec", "--tty", "--pid-file", directory + "/pid", id] + command)
+    let runc: pid_t
+    do {
+      runc = try Processes.spawn(
+        config.runtimePath, arguments, stdout: "/dev/null", stderr: "/dev/null",
+        passing: [(fd: slave, number: 0), (fd: slave, number: 1), (fd: slave, number: 2)])
+    } catch {
+      close(master)
+      throw .system(error, context: "exec in container \(id)")
+    }
+    return ExecSession(runc: runc, stdin: dup(master), stdout: dup(master), stderr: nil, terminal: master, directory: directory)
+  }
+}

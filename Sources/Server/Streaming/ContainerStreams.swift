@@ -1,0 +1,180 @@
+import CSupport
+import Dispatch
+import Runtime
+import Streaming
+import Support
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The container side of the streaming server: exec runs `runc exec` with
+/// pipes or a terminal, attach joins conmon's attach socket, port-forward
+/// dials localhost inside the pod's network namespace.
+struct ContainerStreams: StreamingRuntime {
+  let daemon: DaemonContext
+
+  func runningContainer(_ id: String) async throws -> ContainerRecord {
+    guard let record = try await daemon.containers.store.find(id) else {
+      throw CRIError.notFound("container \"\(id)\" not found")
+    }
+    let current = await daemon.refreshed(record)
+    guard current.state == .running else {
+      throw CRIError.failedPrecondition("container \(current.id) is not running")
+    }
+    return current
+  }
+
+  // MARK: - exec
+
+  func exec(_ request: ExecRequest, io: StreamingIO) async throws -> Int32 {
+    let record = try await runningContainer(request.containerID)
+    let runtime = try daemon.containers.runtime(for: record)
+    let session = try runtime.startExec(
+      id: record.id, command: request.command, tty: request.tty, stdin: io.stdin != nil)
+    return await withTaskCancellationHandler {
+      // The client's stdin and resizes end when the command does.
+      let inputs = Task {
+        await withTaskGroup(of: Void.self) { group in
+          if let input = session.stdin {
+            if let stdin = io.stdin {
+              group.addTask { await DescriptorIO.copy(from: stdin, to: input) { close(input) } }
+            } else {
+              close(input)
+            }
+          }
+          if session.terminal != nil {
+            group.addTask {
+              for await size in io.resize { session.resize(width: size.width, height: size.height) }
+            }
+          }
+        }
+      }
+      await withTaskGroup(of: Void.self) { outputs in
+        for (fd, writer) in [(session.stdout, io.stdout), (session.stderr, io.stderr)] {
+          guard let fd else { continue }
+          if let writer {
+            outputs.addTask { await DescriptorIO.copy(from: fd, to: writer) }
+          } else {
+            close(fd)
+          }
+        }
+      }
+      let code = await session.wait()
+      inputs.cancel()
+      await inputs.value
+      if let terminal = session.terminal { close(terminal) }
+      return code
+    } onCancel: {
+      session.kill()
+    }
+  }
+
+  // MARK: - attach
+
+  func attach(_ request: AttachRequest, io: StreamingIO) async throws {
+    let record = try await runningContainer(request.containerID)
+    let runtime = try daemon.containers.runtime(for: record)
+    let path = runtime.config.attachSocketDir + "/" + record.id + "/attach"
+    let fd = socket(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    guard fd >= 0 else { throw CRIError.internal("attach to container \(record.id): \(SystemError("socket"))") }
+    defer { close(fd) }
+    guard Self.connect(fd, to: path) else {
+      throw CRIError.internal("attach to container \(record.id): cannot connect to conmon's attach socket \(path): \(SystemError("connect").reason)")
+    }
+    let stdinOnce = record.configMessage.stdinOnce
+    let bundle = record.bundle
+    await withTaskCancellationHandler {
+      let inputs = Task {
+        await withTaskGroup(of: Void.self) { group in
+          if let stdin = io.stdin {
+            group.addTask {
+              await DescriptorIO.copy(from: stdin, to: fd) {
+                // conmon closes the container's stdin when the attach
+                // socket's write side closes, which stdin_once asks for.
+                if stdinOnce { shutdown(fd, Int32(SHUT_WR)) }
+              }
+            }
+          }
+          group.addTask {
+            for await size in io.resize { try? ConmonControl.send(.resize(width: size.width, height: size.height), bundle: bundle) }
+          }
+        }
+      }
+      // conmon frames each packet with the pipe it came from: 2 stdout, 3 stderr.
+      for await packet in Self.packets(of: fd) where packet.count > 1 {
+        let writer = packet[0] == 3 ? io.stderr ?? io.stdout : io.stdout
+        do { try await writer?.write(Array(packet[1...])) } catch { break }
+      }
+      inputs.cancel()
+      await inputs.value
+    } onCancel: {
+      shutdown(fd, Int32(SHUT_RDWR))
+    }
+  }
+
+  static func connect(_ fd: Int32, to path: String) -> Bool {
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    let bytes = Array(path.utf8)
+    guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+      errno = ENAMETOOLONG
+      return false
+    }
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+      for (index, byte) in bytes.enumerated() { raw[index] = byte }
+    }
+    return withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
+      }
+    }
+  }
+
+  /// Whole packets of a SOCK_SEQPACKET socket (one recv each, on a dispatch
+  /// thread), until it closes or is shut down.
+  static func packets(of fd: Int32) -> AsyncStream<[UInt8]> {
+    AsyncStream { continuation in
+      DispatchQueue.global().async {
+        var buffer = [UInt8](repeating: 0, count: 8193)
+        while true {
+          let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+          if count < 0 && errno == EINTR { continue }
+          guard count > 0 else { break }
+          continuation.yield(Array(buffer[..<count]))
+        }
+        continuation.finish()
+      }
+    }
+  }
+
+  // MARK: - port-forward
+
+  func portForward(podSandboxID: String, port: UInt16, stream: PortForwardStream) async throws {
+    guard let pod = try await daemon.pods.store.find(podSandboxID) else {
+      throw CRIError.notFound("pod sandbox \"\(podSandboxID)\" not found")
+    }
+    guard pod.state == .ready else {
+      throw CRIError.failedPrecondition("pod sandbox \(pod.id) is not ready")
+    }
+    // A host-network pod's ports are the host's own.
+    let namespace = pod.namespaces.network ?? "/proc/self/ns/net"
+    let fd = crio_connect_in_network_namespace(namespace, port)
+    guard fd >= 0 else {
+      throw CRIError.internal(
+        "failed to connect to localhost:\(port) inside namespace of pod \(pod.id): \(SystemError("connect").reason)")
+    }
+    defer { close(fd) }
+    let reader = dup(fd)
+    await withTaskCancellationHandler {
+      let inbound = Task {
+        await DescriptorIO.copy(from: stream.inbound, to: fd) { shutdown(fd, Int32(SHUT_WR)) }
+      }
+      await DescriptorIO.copy(from: reader, to: stream.outbound)
+      inbound.cancel()
+      await inbound.value
+    } onCancel: {
+      shutdown(fd, Int32(SHUT_RDWR))
+    }
+  }
+}

@@ -1,0 +1,169 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CRIAPI
+import CRIClient
+import GRPCCore
+import StreamingClient
+import Support
+import TestFixtures
+import Testing
+
+/// Exec, attach and port-forward as kubectl and crictl use them: a CRI call
+/// for the URL, then the streaming protocols (SPDY/3.1 and WebSocket) spoken
+/// by a client written from their specifications, against real containers.
+@Suite struct StreamingIntegrationTests {
+  let kit = ContainerTests()
+
+  func running(_ cri: CRIConnection, pod: String, _ name: String, _ script: String = "trap 'exit 0' QUIT; sleep 1000 & wait", tty: Bool = false, stdin: Bool = false) async throws -> String {
+    var config = ContainerTests.container(name, script)
+    config.tty = tty
+    config.stdin = stdin
+    let id = try await kit.create(cri, pod: pod, config)
+    try await kit.start(cri, id)
+    return id
+  }
+
+  func execURL(_ cri: CRIConnection, _ id: String, _ command: [String], stdin: Bool = false, tty: Bool = false) async throws -> String {
+    try await cri.runtime.exec(.with {
+      $0.containerID = id
+      $0.cmd = command
+      $0.stdin = stdin
+      $0.stdout = true
+      $0.stderr = !tty
+      $0.tty = tty
+    }).url
+  }
+
+  static func bytes(_ text: String) -> AsyncStream<[UInt8]> {
+    AsyncStream { continuation in
+      continuation.yield(Array(text.utf8))
+      continuation.finish()
+    }
+  }
+
+  @Test(arguments: [StreamingTransport.spdy, .webSocket])
+  func execCarriesOutputErrorsExitCodesAndStdin(transport: StreamingTransport) async throws {
+    try await kit.withPod { cri, _, pod in
+      let id = try await running(cri, pod: pod, "exec")
+      let url = try await execURL(cri, id, ["sh", "-c", "echo out; echo err >&2; exit 3"])
+      #expect(url.hasPrefix("http://127.0.0.1:"), "\(url)")
+      let failed = try await StreamingClient.exec(url: url, transport: transport)
+      #expect(failed.stdoutText == "out\n")
+      #expect(failed.stderrText == "err\n")
+      #expect(failed.exitCode == 3, "\(failed)")
+
+      let ok = try await StreamingClient.exec(url: try await execURL(cri, id, ["true"]), transport: transport)
+      #expect(ok.exitCode == 0, "\(ok)")
+
+      let echoed = try await StreamingClient.exec(
+        url: try await execURL(cri, id, ["cat"], stdin: true), transport: transport,
+        stdin: Self.bytes("through stdin\n"), protocols: transport == .webSocket ? ["v5.channel.k8s.io"] : nil)
+      #expect(echoed.stdoutText == "through stdin\n", "closing stdin ends cat: \(echoed)")
+      #expect(echoed.exitCode == 0)
+    }
+  }
+
+  @Test func execWithATerminalSeesTheResize() async throws {
+    try await kit.withPod { cri, _, pod in
+      let id = try await running(cri, pod: pod, "tty")
+      let url = try await execURL(cri, id, ["sh", "-c", "sleep 1; stty size; tty"], tty: true)
+      let (resize, sizes) = AsyncStream<ClientTerminalSize>.makeStream()
+      sizes.yield(ClientTerminalSize(width: 123, height: 45))
+      let result = try await StreamingClient.exec(url: url, stderr: false, tty: true, resize: resize)
+      sizes.finish()
+      #expect(result.stdoutText.contains("45 123"), "\(result.stdoutText)")
+      #expect(result.stdoutText.contains("/dev/pts/"), "a real terminal: \(result.stdoutText)")
+      #expect(result.exitCode == 0, "\(String(decoding: result.errorStream, as: UTF8.self))")
+    }
+  }
+
+  @Test func attachSeesTheContainersOutputAndLeavesItRunningWhenDetached() async throws {
+    try await kit.withPod { cri, _, pod in
+      let id = try await running(cri, pod: pod, "talker", "trap 'exit 0' QUIT; sleep 1; echo attached-output; sleep 1000 & wait")
+      let url = try await cri.runtime.attach(.with { $0.containerID = id; $0.stdout = true; $0.stderr = true }).url
+      let session = Task { try await StreamingClient.exec(url: url) }
+      try await Task.sleep(for: .milliseconds(1500))
+      session.cancel()
+      _ = try? await session.value
+      #expect(try await kit.status(cri, id).state == .containerRunning, "detaching leaves the container running")
+      // A container that ends ends the attach session with its output.
+      let short = try await running(cri, pod: pod, "short", "sleep 1; echo bye-from-attach")
+      let attached = try await StreamingClient.exec(
+        url: try await cri.runtime.attach(.with { $0.containerID = short; $0.stdout = true; $0.stderr = true }).url)
+      #expect(attached.stdoutText.contains("bye-from-attach"), "\(attached)")
+    }
+  }
+
+  @Test(arguments: [StreamingTransport.spdy, .webSocket])
+  func portForwardReachesAServerInsideThePod(transport: StreamingTransport) async throws {
+    try await kit.withPod { cri, _, pod in
+      _ = try await running(cri, pod: pod, "httpd", "mkdir -p /tmp/www && echo forwarded > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www")
+      var body = ""
+      for _ in 0..<50 where !body.contains("forwarded") {
+        let url = try await cri.runtime.portForward(.with { $0.podSandboxID = pod; $0.port = [8080] }).url
+        let connection = try await StreamingClient.portForward(url: url, port: 8080, transport: transport)
+        try await connection.send(Array("GET / HTTP/1.0\r\n\r\n".utf8))
+        var received: [UInt8] = []
+        for await chunk in connection.received { received += chunk }
+        await connection.close()
+        body = String(decoding: received, as: UTF8.self)
+        if !body.contains("forwarded") { try await Task.sleep(for: .milliseconds(100)) }
+      }
+      #expect(body.hasPrefix("HTTP/1.1 200") && body.hasSuffix("forwarded\n"), "body: \(body)")
+    }
+  }
+
+  @Test func tokensAreSingleUseAndBadRequestsAreRefused() async throws {
+    try await kit.withPod { cri, _, pod in
+      let id = try await running(cri, pod: pod, "target")
+      let url = try await execURL(cri, id, ["true"])
+      #expect(try await StreamingClient.exec(url: url).exitCode == 0)
+      await #expect(throws: StreamingClientError.self, "a used token is 404") { try await StreamingClient.exec(url: url) }
+      do {
+        _ = try await StreamingClient.exec(url: url)
+      } catch let error as StreamingClientError {
+        #expect("\(error)".contains("404"), "\(error)")
+      }
+      let unknown = String(url[..<url.lastIndex(of: "/")!]) + "/notatoken"
+      await #expect(throws: StreamingClientError.self) { try await StreamingClient.exec(url: unknown) }
+
+      // The CRI calls check what they can before handing out a URL.
+      #expect(await rpcCode { try await cri.runtime.exec(.with { $0.containerID = id; $0.cmd = ["true"]; $0.tty = true; $0.stdout = true; $0.stderr = true }) } == .invalidArgument)
+      #expect(await rpcCode { try await cri.runtime.exec(.with { $0.containerID = id; $0.cmd = ["true"] }) } == .invalidArgument, "no stream")
+      #expect(await rpcCode { try await cri.runtime.exec(.with { $0.containerID = id; $0.stdout = true }) } == .invalidArgument, "no command")
+      #expect(await rpcCode { try await cri.runtime.exec(.with { $0.containerID = "feedface"; $0.cmd = ["true"]; $0.stdout = true }) } == .notFound)
+      #expect(await rpcCode { try await cri.runtime.portForward(.with { $0.podSandboxID = "feedface"; $0.port = [80] }) } == .notFound)
+      _ = try await cri.runtime.stopContainer(.with { $0.containerID = id; $0.timeout = 5 })
+      #expect(await rpcCode { try await cri.runtime.exec(.with { $0.containerID = id; $0.cmd = ["true"]; $0.stdout = true }) } == .failedPrecondition)
+      #expect(await rpcCode { try await cri.runtime.attach(.with { $0.containerID = id; $0.stdout = true }) } == .failedPrecondition)
+      _ = pod
+    }
+  }
+
+  @Test func aClientKilledMidStreamEndsTheExecdProcess() async throws {
+    try await kit.withPod { cri, _, pod in
+      let id = try await running(cri, pod: pod, "victim")
+      let url = try await execURL(cri, id, ["sh", "-c", "echo $$ > /tmp/exec.pid; exec sleep 1000"])
+      let session = Task { try await StreamingClient.exec(url: url) }
+      var pid = ""
+      for _ in 0..<100 where pid.isEmpty {
+        let read = try await cri.runtime.execSync(.with { $0.containerID = id; $0.cmd = ["cat", "/tmp/exec.pid"] })
+        pid = String(decoding: read.stdout, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+        if pid.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+      }
+      #expect(!pid.isEmpty)
+      session.cancel()
+      _ = try? await session.value
+      var gone = false
+      for _ in 0..<100 where !gone {
+        let check = try await cri.runtime.execSync(.with { $0.containerID = id; $0.cmd = ["cat", "/proc/\(pid)/comm"] })
+        gone = check.exitCode != 0
+        if !gone { try await Task.sleep(for: .milliseconds(50)) }
+      }
+      #expect(gone, "the exec'd sleep (pid \(pid) in the container) was killed with its session")
+      // The daemon keeps serving.
+      #expect(try await StreamingClient.exec(url: try await execURL(cri, id, ["true"])).exitCode == 0)
+    }
+  }
+}
