@@ -17,7 +17,7 @@ public struct RuntimeConfig: Sendable, Equatable {
   /// `cgroup_manager`. `ConfigLoader.defaults()` picks cgroupfs on hosts without systemd.
   public var cgroupManager: CgroupManager = .systemd
   /// `default_capabilities`: names as written (with or without `CAP_`, any case);
-  /// use `LinuxCapabilities.canonicalName(_:)` to normalise.
+  /// use `LinuxCapability.canonicalName(_:)` to normalise.
   public var defaultCapabilities: [String] = [
     "CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "SETGID", "SETUID", "SETPCAP", "NET_BIND_SERVICE", "KILL",
   ]

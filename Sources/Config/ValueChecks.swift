@@ -1,3 +1,5 @@
+import Support
+
 /// Value validators used by the schema. Each returns nil when the value is fine, else a
 /// message of the form `expected ..., got ...` that ConfigError prefixes with file and key.
 /// They check syntax only; whether paths exist is for the daemon to find out at start.
@@ -92,7 +94,7 @@ enum Check {
   }
 
   static let capability: Text = { value in
-    LinuxCapabilities.canonicalName(value) != nil
+    LinuxCapability.canonicalName(value) != nil
       ? nil : "expected a Linux capability name such as \"CHOWN\" or \"CAP_CHOWN\", got \(quoted(value))"
   }
 

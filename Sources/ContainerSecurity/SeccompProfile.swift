@@ -1,3 +1,4 @@
+import Support
 import OCI
 
 /// A seccomp profile in the Docker / containers-common file format: a

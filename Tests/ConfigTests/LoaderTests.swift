@@ -347,13 +347,4 @@ import Testing
     }
     #expect(error?.key == "[crio.api] stream_tls_cert")
   }
-
-  @Test func capabilityNamesNormalise() {
-    #expect(LinuxCapabilities.canonicalName("net_raw") == "CAP_NET_RAW")
-    #expect(LinuxCapabilities.canonicalName("CAP_SYS_ADMIN") == "CAP_SYS_ADMIN")
-    #expect(LinuxCapabilities.canonicalName("cap_checkpoint_restore") == "CAP_CHECKPOINT_RESTORE")
-    #expect(LinuxCapabilities.canonicalName("NET_RAWR") == nil)
-    #expect(LinuxCapabilities.canonicalName("CAP_") == nil)
-    #expect(LinuxCapabilities.names.count == 41)
-  }
 }

@@ -1,3 +1,4 @@
+import Support
 import ContainerSecurity
 import OCI
 import Testing

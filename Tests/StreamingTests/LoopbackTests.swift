@@ -122,7 +122,8 @@ import Testing
       let url = try server.register(.exec(ExecRequest(containerID: "c1", command: ["hang"], stdin: true, stderr: false)))
       let (stdin, _) = AsyncStream<[UInt8]>.makeStream()
       let client = Task { try await StreamingClient.exec(url: url, transport: transport, stdin: stdin, stderr: false) }
-      #expect(await eventually { runtime.started.withLock { $0.contains("hang") } })
+      // Generous: the whole test run shares two cores.
+      #expect(await eventually(timeout: .seconds(60)) { runtime.started.withLock { $0.contains("hang") } })
       client.cancel()
       _ = await client.result
       #expect(await eventually { runtime.cancelled.withLock { $0.contains("hang") } })

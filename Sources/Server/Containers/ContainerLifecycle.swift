@@ -15,6 +15,7 @@ extension DaemonContext {
     var exited = record
     exited.state = .exited
     exited.exitCode = code
+    exited.oomKilled = oomKilled(record)
     var info = stat()
     let written = stat(runtime.exitFilePath(id: record.id), &info) == 0
       ? Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec) : Self.now()
@@ -22,6 +23,15 @@ extension DaemonContext {
     exited.finishedAt = max(written, record.startedAt)
     try? await containers.store.save(exited)
     return exited
+  }
+
+  /// Whether the kernel's OOM killer struck in the container's cgroup (which
+  /// stays until the container is deleted from runc).
+  func oomKilled(_ record: ContainerRecord) -> Bool {
+    guard let path = record.cgroupPath, let layout = containers.cgroups,
+      let stats = try? CgroupStats(layout: layout).read(relativePath: path)
+    else { return false }
+    return (stats.oomKillCount ?? 0) > 0
   }
 
   /// Stops a running container: its stop signal, then SIGKILL after `timeout`.

@@ -34,12 +34,27 @@ struct ContainerRecord: StoredRecord, Equatable {
   var exitCode: Int32
   /// The image's stop signal (number).
   var stopSignal: Int32
+  /// The kernel's OOM killer ended it (read from its cgroup when it exited).
+  var oomKilled: Bool?
+  /// The resources last set by UpdateContainerResources (protobuf bytes of
+  /// LinuxContainerResources); nil: those of the create request.
+  var updatedResources: [UInt8]?
+  /// Where its cgroup is inside each hierarchy.
+  var cgroupPath: String?
 
   var configMessage: Runtime_V1_ContainerConfig {
     (try? Runtime_V1_ContainerConfig(serializedBytes: config)) ?? Runtime_V1_ContainerConfig()
   }
 
   var rootfs: String { bundle + "/rootfs" }
+
+  /// The resources in force: the last update's, else the create request's.
+  var resources: Runtime_V1_LinuxContainerResources {
+    if let updatedResources, let updated = try? Runtime_V1_LinuxContainerResources(serializedBytes: updatedResources) {
+      return updated
+    }
+    return configMessage.linux.resources
+  }
 
   var criState: Runtime_V1_ContainerState {
     switch state {

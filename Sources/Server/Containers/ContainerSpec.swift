@@ -1,5 +1,6 @@
 import CRIAPI
 import Config
+import ContainerSecurity
 import OCI
 import Support
 
@@ -45,6 +46,10 @@ struct ContainerSpecInputs: Sendable {
   /// nil allows any oom_score_adj; otherwise lower values are raised to this
   /// (an unprivileged host cannot lower oom_score_adj).
   var allowedOOMScoreAdjMin: Int?
+  /// `seccomp_profile`: the runtime default's file ("" = the built-in profile).
+  var defaultSeccompProfile: String = ""
+  /// `additional_devices`: "/dev/host[:/dev/container][:rwm]" for every container.
+  var additionalDevices: [String] = []
 }
 
 /// Facts about the host the spec depends on; `current` reads them, tests pass their own.
@@ -53,30 +58,14 @@ struct ContainerSpecHost: Sendable, Equatable {
   var cgroupV2: Bool
   /// "CAP_..." names in the daemon's bounding set: what a privileged container gets.
   var boundingCapabilities: [String]
+  /// Whether AppArmor and SELinux are on.
+  var securityModules = LinuxSecurityModules(appArmorEnabled: false, selinuxEnabled: false)
 
   static var current: ContainerSpecHost {
-    let v2 = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0
-    var capabilities: [String] = []
-    if let status = try? Files.read("/proc/self/status") {
-      capabilities = boundingCapabilities(fromProcStatus: status)
-    }
-    if capabilities.isEmpty { capabilities = LinuxCapabilities.names.map { "CAP_" + $0 } }
-    return ContainerSpecHost(cgroupV2: v2, boundingCapabilities: capabilities)
-  }
-
-  /// The names of the bits set in the `CapBnd:` line of /proc/<pid>/status
-  /// (bits this build has no name for are left out).
-  static func boundingCapabilities(fromProcStatus status: String) -> [String] {
-    for line in status.split(separator: "\n") where line.hasPrefix("CapBnd:") {
-      let hex = line.dropFirst("CapBnd:".count).filter { $0 != " " && $0 != "\t" }
-      guard let mask = UInt64(hex, radix: 16) else { return [] }
-      var names: [String] = []
-      for (bit, name) in LinuxCapabilities.names.enumerated() where bit < 64 && mask & (1 << UInt64(bit)) != 0 {
-        names.append("CAP_" + name)
-      }
-      return names
-    }
-    return []
+    ContainerSpecHost(
+      cgroupV2: access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0,
+      boundingCapabilities: LinuxCapability.currentBoundingSet(),
+      securityModules: .detect())
   }
 }
 
@@ -113,6 +102,7 @@ enum ContainerSpecBuilder {
     process.capabilities = try capabilities(
       security: security, defaults: inputs.defaultCapabilities, host: host)
     process.noNewPrivileges = security.noNewPrivs
+    (process.apparmorProfile, process.selinuxLabel) = try securityModules(security, host: host)
     if config.linux.hasResources {
       process.oomScoreAdj = try oomScoreAdj(
         config.linux.resources.oomScoreAdj, allowedMinimum: inputs.allowedOOMScoreAdjMin)
@@ -132,6 +122,15 @@ enum ContainerSpecBuilder {
     linux.namespaces = try namespaces(inputs, host: host)
     linux.cgroupsPath = inputs.cgroupsPath
     linux.resources = resources(config.linux, privileged: privileged)
+    linux.seccomp = try seccomp(inputs, capabilities: process.capabilities?.bounding ?? [])
+    let devices = try devices(inputs)
+    if privileged {
+      linux.devices = HostDevices.privilegedDevices()
+    } else if !devices.isEmpty {
+      linux.devices = devices.map(\.device)
+      let rules = linux.resources?.devices ?? []
+      linux.resources?.devices = rules + devices.map(\.rule)
+    }
     linux.rootfsPropagation = mountPlan.rootfsPropagation
     if privileged {
       linux.maskedPaths = []

@@ -1,4 +1,5 @@
 import CRIAPI
+import ContainerSecurity
 import Config
 import FoundationEssentials
 import OCI
@@ -131,53 +132,18 @@ extension ContainerSpecBuilder {
   /// defaults (unless "ALL" is added or dropped), "ALL" added or dropped
   /// first, then the named additions, then the named drops. The same set is
   /// bounding, effective and permitted; inheritable and ambient stay empty.
+  /// CRI-O's rules on the daemon's own bounding set (`CapabilitySet`).
   static func capabilities(
     security: Runtime_V1_LinuxContainerSecurityContext, defaults: [String], host: ContainerSpecHost
   ) throws(CRIError) -> Spec.Capabilities {
-    let all = host.boundingCapabilities
-    if security.privileged { return capabilitySets(all) }
-
-    let add = security.capabilities.addCapabilities
-    let drop = security.capabilities.dropCapabilities
-    let addAll = add.contains { $0.uppercased() == "ALL" }
-    let dropAll = drop.contains { $0.uppercased() == "ALL" }
-
-    var set: Set<String> = []
-    if !addAll && !dropAll {
-      for name in defaults {
-        guard let canonical = LinuxCapabilities.canonicalName(name) else {
-          throw .invalidArgument("default_capabilities: unknown capability \(String(reflecting: name))")
-        }
-        set.insert(canonical)
-      }
+    do {
+      return try CapabilitySet.compute(
+        defaults: defaults, add: security.capabilities.addCapabilities, drop: security.capabilities.dropCapabilities,
+        addAmbient: security.capabilities.addAmbientCapabilities, privileged: security.privileged,
+        bounding: host.boundingCapabilities
+      ).ociCapabilities
+    } catch {
+      throw .invalidArgument("linux.security_context.capabilities: \(error)")
     }
-    if addAll { set.formUnion(all) }
-    if dropAll { set.removeAll() }
-    for name in add where name.uppercased() != "ALL" {
-      guard let canonical = LinuxCapabilities.canonicalName(name) else {
-        throw .invalidArgument(
-          "linux.security_context.capabilities.add_capabilities: unknown capability \(String(reflecting: name))")
-      }
-      set.insert(canonical)
-    }
-    for name in drop where name.uppercased() != "ALL" {
-      // Dropping a capability this build does not know drops nothing.
-      if let canonical = LinuxCapabilities.canonicalName(name) { set.remove(canonical) }
-    }
-    if !security.capabilities.addAmbientCapabilities.isEmpty {
-      throw .invalidArgument("linux.security_context.capabilities.add_ambient_capabilities is not supported")
-    }
-    return capabilitySets(sortedCapabilities(set))
-  }
-
-  /// Kernel bit order, unknown names last.
-  static func sortedCapabilities(_ names: Set<String>) -> [String] {
-    let order = Dictionary(
-      uniqueKeysWithValues: LinuxCapabilities.names.enumerated().map { ("CAP_" + $0.element, $0.offset) })
-    return names.sorted { (order[$0] ?? Int.max, $0) < (order[$1] ?? Int.max, $1) }
-  }
-
-  static func capabilitySets(_ names: [String]) -> Spec.Capabilities {
-    Spec.Capabilities(bounding: names, effective: names, inheritable: [], permitted: names, ambient: [])
   }
 }

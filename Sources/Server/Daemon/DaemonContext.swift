@@ -13,6 +13,8 @@ public final class DaemonContext: Sendable {
   let pods: PodContext
   let containers: ContainerContext
   let network: NetworkContext
+  /// The previous CPU reading of each container and pod, for usage rates.
+  let stats = CPUUsageRates()
 
   /// Opens the image stores and reads the registry configuration; throws
   /// (and the daemon does not start) when they cannot be used.

@@ -21,8 +21,9 @@ extension CRIRuntimeService {
     status.imageRef = record.imageRef
     status.imageID = record.imageID
     if record.state == .exited {
-      status.reason = record.exitCode == 0 ? "Completed" : "Error"
+      status.reason = record.oomKilled == true ? "OOMKilled" : record.exitCode == 0 ? "Completed" : "Error"
     }
+    status.resources.linux = record.resources
     status.labels = config.labels
     status.annotations = config.annotations
     status.mounts = config.mounts

@@ -40,6 +40,10 @@ struct ContainerCreation: Sendable {
 
   func run(pod: PodSandbox, name: String) async throws -> String {
     let config = request.config
+    if config.linux.securityContext.privileged && !pod.configMessage.linux.securityContext.privileged {
+      throw CRIError.invalidArgument(
+        "container \(config.metadata.name) asks to be privileged, but pod \(pod.id) is not; a privileged container needs a privileged pod")
+    }
     guard pod.state == .ready else {
       throw CRIError.failedPrecondition("pod sandbox \(pod.id) is not ready; containers can only be created in a ready pod")
     }
@@ -82,7 +86,9 @@ struct ContainerCreation: Sendable {
         cgroupsPath: try cgroupsPath(id: id, parent: podConfig.linux.cgroupParent),
         defaultCapabilities: daemon.config.runtime.defaultCapabilities,
         defaultEnv: daemon.config.runtime.defaultEnv,
-        allowedOOMScoreAdjMin: containers.oomScoreAdjFloor))
+        allowedOOMScoreAdjMin: containers.oomScoreAdjFloor,
+        defaultSeccompProfile: daemon.config.runtime.seccompProfile,
+        additionalDevices: daemon.config.runtime.additionalDevices))
       let ociBundle = try OCIBundle.create(at: bundle, spec: spec)
       if let parent = logPath.lastIndex(of: "/") {
         try Files.makeDirectories(String(logPath[..<parent]), mode: 0o755)
@@ -93,7 +99,9 @@ struct ContainerCreation: Sendable {
         imageRef: image.repoDigests.first ?? image.id.description, runtimeHandler: pod.runtimeHandler,
         bundle: bundle, layerDirectory: layerDirectory, logPath: logPath, state: .created, pid: 0,
         createdAt: DaemonContext.now(), startedAt: 0, finishedAt: 0, exitCode: 0,
-        stopSignal: SignalNames.number(imageConfig.config?.stopSignal))
+        stopSignal: SignalNames.number(imageConfig.config?.stopSignal),
+        cgroupPath: try? CgroupNaming.filesystemPath(
+          driver: containers.cgroupDriver, parent: podConfig.linux.cgroupParent, containerID: id))
       let runtime = try containers.runtime(for: record)
       let process = try await runtime.create(
         id: id, name: name, bundle: ociBundle, logPath: logPath,

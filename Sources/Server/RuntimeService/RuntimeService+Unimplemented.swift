@@ -5,57 +5,6 @@ import GRPCCore
 /// naming itself, so kubelet and crictl report it clearly instead of hanging.
 /// Each moves to a file of its own when its capability lands.
 extension CRIRuntimeService {
-  public func updateContainerResources(
-    request: Runtime_V1_UpdateContainerResourcesRequest,
-    context: GRPCCore.ServerContext
-  ) async throws -> Runtime_V1_UpdateContainerResourcesResponse {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/UpdateContainerResources")
-  }
-
-  public func containerStats(
-    request: Runtime_V1_ContainerStatsRequest,
-    context: GRPCCore.ServerContext
-  ) async throws -> Runtime_V1_ContainerStatsResponse {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/ContainerStats")
-  }
-
-  public func listContainerStats(
-    request: Runtime_V1_ListContainerStatsRequest,
-    context: GRPCCore.ServerContext
-  ) async throws -> Runtime_V1_ListContainerStatsResponse {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/ListContainerStats")
-  }
-
-  public func streamContainerStats(
-    request: Runtime_V1_StreamContainerStatsRequest,
-    response: GRPCCore.RPCWriter<Runtime_V1_StreamContainerStatsResponse>,
-    context: GRPCCore.ServerContext
-  ) async throws {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/StreamContainerStats")
-  }
-
-  public func podSandboxStats(
-    request: Runtime_V1_PodSandboxStatsRequest,
-    context: GRPCCore.ServerContext
-  ) async throws -> Runtime_V1_PodSandboxStatsResponse {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/PodSandboxStats")
-  }
-
-  public func listPodSandboxStats(
-    request: Runtime_V1_ListPodSandboxStatsRequest,
-    context: GRPCCore.ServerContext
-  ) async throws -> Runtime_V1_ListPodSandboxStatsResponse {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/ListPodSandboxStats")
-  }
-
-  public func streamPodSandboxStats(
-    request: Runtime_V1_StreamPodSandboxStatsRequest,
-    response: GRPCCore.RPCWriter<Runtime_V1_StreamPodSandboxStatsResponse>,
-    context: GRPCCore.ServerContext
-  ) async throws {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/StreamPodSandboxStats")
-  }
-
   public func checkpointContainer(
     request: Runtime_V1_CheckpointContainerRequest,
     context: GRPCCore.ServerContext

@@ -1,0 +1,54 @@
+import CRIAPI
+import GRPCCore
+
+extension CRIRuntimeService {
+  public func containerStats(
+    request: Runtime_V1_ContainerStatsRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_ContainerStatsResponse {
+    let record = try await daemon.container(request.containerID)
+    var response = Runtime_V1_ContainerStatsResponse()
+    response.stats = await StatsCollector(daemon: daemon).containerStats(record)
+    return response
+  }
+
+  public func listContainerStats(
+    request: Runtime_V1_ListContainerStatsRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_ListContainerStatsResponse {
+    var response = Runtime_V1_ListContainerStatsResponse()
+    response.stats = await containerStats(matching: request.hasFilter ? request.filter : nil)
+    return response
+  }
+
+  public func streamContainerStats(
+    request: Runtime_V1_StreamContainerStatsRequest,
+    response: GRPCCore.RPCWriter<Runtime_V1_StreamContainerStatsResponse>,
+    context: GRPCCore.ServerContext
+  ) async throws {
+    try await response.writeInBatches(await containerStats(matching: request.hasFilter ? request.filter : nil)) { batch in
+      Runtime_V1_StreamContainerStatsResponse.with { $0.containerStats = batch }
+    }
+  }
+
+  /// Stats of the containers a filter selects (ID prefix, pod ID prefix,
+  /// labels), oldest first, as ListContainers selects them.
+  func containerStats(matching filter: Runtime_V1_ContainerStatsFilter?) async -> [Runtime_V1_ContainerStats] {
+    var listFilter: Runtime_V1_ContainerFilter?
+    if let filter {
+      listFilter = .with {
+        $0.id = filter.id
+        $0.podSandboxID = filter.podSandboxID
+        $0.labelSelector = filter.labelSelector
+      }
+    }
+    let collector = StatsCollector(daemon: daemon)
+    var result: [Runtime_V1_ContainerStats] = []
+    for container in await daemon.containers(matching: listFilter) {
+      guard let record = try? await daemon.containers.store.find(container.id) else { continue }
+      result.append(await collector.containerStats(record))
+    }
+    await daemon.stats.keep(only: Set(await daemon.containers.store.all().map(\.id) + daemon.pods.store.all().map { "pod:" + $0.id }))
+    return result
+  }
+}

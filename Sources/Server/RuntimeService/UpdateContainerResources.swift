@@ -1,0 +1,39 @@
+import CRIAPI
+import GRPCCore
+import OCI
+import Runtime
+
+extension CRIRuntimeService {
+  /// `runc update` of a created or running container's cgroup; the new
+  /// values show in ContainerStatus.
+  public func updateContainerResources(
+    request: Runtime_V1_UpdateContainerResourcesRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_UpdateContainerResourcesResponse {
+    let record = await daemon.refreshed(try await daemon.container(request.containerID))
+    guard record.state != .exited else {
+      throw CRIError.failedPrecondition("container \(record.id) has exited; its resources can no longer be changed")
+    }
+    guard request.hasLinux else { return Runtime_V1_UpdateContainerResourcesResponse() }
+    var linux = Runtime_V1_LinuxContainerConfig()
+    linux.resources = request.linux
+    var resources = ContainerSpecBuilder.resources(linux, privileged: false)
+    // Device rules are set at creation; an update leaves them alone.
+    resources.devices = nil
+    if request.linux.oomScoreAdj != 0 {
+      // oom_score_adj belongs to the process, not the cgroup: runc cannot change it.
+      throw CRIError.invalidArgument("linux.oom_score_adj cannot be changed after the container is created")
+    }
+    let runtime = try daemon.containers.runtime(for: record)
+    do {
+      try await runtime.update(id: record.id, resources: resources)
+    } catch {
+      throw CRIError.internal("updating the resources of container \(record.id): \(error)")
+    }
+    var updated = record
+    updated.updatedResources = try request.linux.serializedBytes()
+    try await daemon.containers.store.save(updated)
+    daemon.logger.info("Updated container resources", metadata: ["id": "\(record.id)"])
+    return Runtime_V1_UpdateContainerResourcesResponse()
+  }
+}
