@@ -116,6 +116,8 @@ public final class ConmonRuntime: Sendable {
       "--log-level", config.conmonLogLevel,
       "-n", name,
       "-P", bundle.path + "/conmon.pid",
+      // conmon writes its "oom" marker here (else into its working directory).
+      "--persist-dir", bundle.path,
       "-p", bundle.path + "/pidfile",
       "-r", config.runtimePath,
       "--runtime-arg", "--root=" + config.runtimeRoot,

@@ -156,6 +156,11 @@ import Testing
       }
       #expect(fromHost == "server\n", "host port \(hostPort) reaches the pod")
 
+      // The pod's network figures come from its namespace.
+      let usage = try await cri.runtime.podSandboxStats(.with { $0.podSandboxID = client }).stats.linux.network
+      #expect(usage.defaultInterface.name == "eth0")
+      #expect(usage.defaultInterface.rxBytes.value > 0 && usage.defaultInterface.txBytes.value > 0)
+
       for pod in [server, client] {
         try await PodSandboxTests.stop(cri, pod)
         try await PodSandboxTests.remove(cri, pod)

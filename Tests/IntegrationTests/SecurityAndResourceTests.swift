@@ -189,6 +189,18 @@ import Testing
       #expect(podStats.linux.process.processCount.value >= 2, "sh and sleep")
       #expect(podStats.linux.hasNetwork)
       #expect(try await cri.runtime.listPodSandboxStats(.init()).stats.map(\.attributes.id) == [pod])
+      // The cAdvisor-style metrics kubelet can take from the runtime.
+      let descriptors = try await cri.runtime.listMetricDescriptors(.init()).descriptors
+      #expect(descriptors.contains { $0.name == "container_memory_working_set_bytes" && $0.labelKeys == ["id", "image", "namespace", "pod", "container"] })
+      let metrics = try await cri.runtime.listPodSandboxMetrics(.init()).podMetrics
+      let containerMetrics = try #require(metrics.first { $0.podSandboxID == pod }?.containerMetrics.first)
+      #expect(containerMetrics.containerID == id)
+      let workingSet = containerMetrics.metrics.first { $0.name == "container_memory_working_set_bytes" }
+      #expect((workingSet?.value.value ?? 0) > 0 && workingSet?.metricType == .gauge)
+      #expect(workingSet?.labelValues.last == "busy")
+      _ = try await cri.runtime.updatePodSandboxResources(.with { $0.podSandboxID = pod })
+      #expect(await rpcCode { try await cri.runtime.updatePodSandboxResources(.with { $0.podSandboxID = "feedface" }) } == .notFound)
+
       #expect(await rpcCode { try await cri.runtime.containerStats(.with { $0.containerID = "feedface" }) } == .notFound)
       #expect(await rpcCode { try await cri.runtime.podSandboxStats(.with { $0.podSandboxID = "feedface" }) } == .notFound)
     }

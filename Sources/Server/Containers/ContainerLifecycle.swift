@@ -28,6 +28,8 @@ extension DaemonContext {
   /// Whether the kernel's OOM killer struck in the container's cgroup (which
   /// stays until the container is deleted from runc).
   func oomKilled(_ record: ContainerRecord) -> Bool {
+    // conmon leaves an "oom" file when it saw the kernel's OOM event.
+    if Files.kind(of: record.bundle + "/oom") == .file { return true }
     guard let path = record.cgroupPath, let layout = containers.cgroups,
       let stats = try? CgroupStats(layout: layout).read(relativePath: path)
     else { return false }

@@ -19,33 +19,4 @@ extension CRIRuntimeService {
   ) async throws {
     throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/GetContainerEvents")
   }
-
-  public func listMetricDescriptors(
-    request: Runtime_V1_ListMetricDescriptorsRequest,
-    context: GRPCCore.ServerContext
-  ) async throws -> Runtime_V1_ListMetricDescriptorsResponse {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/ListMetricDescriptors")
-  }
-
-  public func listPodSandboxMetrics(
-    request: Runtime_V1_ListPodSandboxMetricsRequest,
-    context: GRPCCore.ServerContext
-  ) async throws -> Runtime_V1_ListPodSandboxMetricsResponse {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/ListPodSandboxMetrics")
-  }
-
-  public func streamPodSandboxMetrics(
-    request: Runtime_V1_StreamPodSandboxMetricsRequest,
-    response: GRPCCore.RPCWriter<Runtime_V1_StreamPodSandboxMetricsResponse>,
-    context: GRPCCore.ServerContext
-  ) async throws {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/StreamPodSandboxMetrics")
-  }
-
-  public func updatePodSandboxResources(
-    request: Runtime_V1_UpdatePodSandboxResourcesRequest,
-    context: GRPCCore.ServerContext
-  ) async throws -> Runtime_V1_UpdatePodSandboxResourcesResponse {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/UpdatePodSandboxResources")
-  }
 }

@@ -1,0 +1,47 @@
+import CRIAPI
+import GRPCCore
+
+extension CRIRuntimeService {
+  public func listMetricDescriptors(
+    request: Runtime_V1_ListMetricDescriptorsRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_ListMetricDescriptorsResponse {
+    .with { $0.descriptors = PodMetrics.descriptors }
+  }
+
+  public func listPodSandboxMetrics(
+    request: Runtime_V1_ListPodSandboxMetricsRequest,
+    context: GRPCCore.ServerContext
+  ) async throws -> Runtime_V1_ListPodSandboxMetricsResponse {
+    var response = Runtime_V1_ListPodSandboxMetricsResponse()
+    response.podMetrics = await podMetrics()
+    return response
+  }
+
+  public func streamPodSandboxMetrics(
+    request: Runtime_V1_StreamPodSandboxMetricsRequest,
+    response: GRPCCore.RPCWriter<Runtime_V1_StreamPodSandboxMetricsResponse>,
+    context: GRPCCore.ServerContext
+  ) async throws {
+    try await response.writeInBatches(await podMetrics()) { batch in
+      Runtime_V1_StreamPodSandboxMetricsResponse.with { $0.podSandboxMetrics = batch }
+    }
+  }
+
+  func podMetrics() async -> [Runtime_V1_PodSandboxMetrics] {
+    let collector = StatsCollector(daemon: daemon)
+    var result: [Runtime_V1_PodSandboxMetrics] = []
+    for pod in await daemon.pods.store.all().sorted(by: { $0.createdAt < $1.createdAt }) {
+      let stats = await collector.podStats(pod)
+      var metrics = Runtime_V1_PodSandboxMetrics()
+      metrics.podSandboxID = pod.id
+      metrics.metrics = PodMetrics.pod(pod, network: stats.linux.hasNetwork ? stats.linux.network : nil)
+      for containerStats in stats.linux.containers {
+        guard let record = try? await daemon.containers.store.find(containerStats.attributes.id) else { continue }
+        metrics.containerMetrics.append(PodMetrics.container(record, stats: containerStats, cgroup: collector.cgroupStats(record)))
+      }
+      result.append(metrics)
+    }
+    return result
+  }
+}
