@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Prints the benchmark figures (release build): `foundation` (daemon cold
 # start, idle RSS, Version round-trip latency), `pull` (a 50 MB, 5-layer
-# image from a loopback registry, beside skopeo + umoci) or `lifecycle`
-# (pod and container RPC latencies beside bare runc, RSS with 100 running
-# containers). Figures only; nothing here passes or fails.
+# image from a loopback registry, beside skopeo + umoci), `lifecycle`
+# (pod and container RPC latencies beside bare runc, RSS and
+# ListContainerStats with 100 running containers), `network` (RunPodSandbox
+# with and without a CNI bridge) or `streaming` (ExecSync vs Exec round
+# trips, port-forward throughput). Figures only; nothing passes or fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Scripts/install-deps.sh --bench

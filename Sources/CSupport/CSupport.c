@@ -36,6 +36,10 @@ int crio_spawn_closefrom(posix_spawn_file_actions_t *actions, int from) {
   return posix_spawn_file_actions_addclosefrom_np(actions, from);
 }
 
+int crio_spawn_chdir(posix_spawn_file_actions_t *actions, const char *path) {
+  return posix_spawn_file_actions_addchdir_np(actions, path);
+}
+
 #include <signal.h>
 #include <fcntl.h>
 #include <sys/prctl.h>

@@ -192,7 +192,9 @@ public final class ConmonRuntime: Sendable {
     do {
       conmon = try Processes.spawn(
         config.conmonPath, arguments, stdout: conmonOutput, stderr: conmonOutput,
-        environment: environment, passing: [(sync[1], 3), (start[0], 4)])
+        // conmon writes some files (its "oom" marker) relative to its
+        // working directory, which CRI-O sets to the bundle.
+        environment: environment, passing: [(sync[1], 3), (start[0], 4)], workingDirectory: bundle.path)
     } catch {
       close(sync[1])
       close(start[0])

@@ -18,7 +18,7 @@ public enum Processes {
   /// SIGHUP to handle them itself, and children must not inherit that.
   public static func spawn(
     _ executable: String, _ arguments: [String], stdout: String, stderr: String,
-    environment: [String]? = nil, passing: [(fd: Int32, number: Int32)] = []
+    environment: [String]? = nil, passing: [(fd: Int32, number: Int32)] = [], workingDirectory: String? = nil
   ) throws(SystemError) -> pid_t {
     // Move the passed descriptors above every target number first, so one
     // dup2 cannot overwrite the source of another.
@@ -45,6 +45,7 @@ public enum Processes {
       posix_spawn_file_actions_adddup2(&actions, entry.fd, entry.number)
     }
     crio_spawn_closefrom(&actions, max(2, passing.map(\.number).max() ?? 2) + 1)
+    if let workingDirectory { crio_spawn_chdir(&actions, workingDirectory) }
 
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)

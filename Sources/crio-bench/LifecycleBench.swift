@@ -105,6 +105,13 @@ struct LifecycleBench: AsyncParsableCommand {
       _ = try await cri.runtime.startContainer(.with { $0.containerID = id })
     }
     try await Task.sleep(for: .seconds(1))
+    var statsTimes: [Duration] = []
+    for _ in 0..<20 {
+      let began = ContinuousClock.now
+      _ = try await cri.runtime.listContainerStats(.init())
+      statsTimes.append(ContinuousClock.now - began)
+    }
+    report("ListContainerStats with \(containers) running containers", statsTimes)
     let conmons = daemon.processes().filter { ((try? Files.read("/proc/\($0)/comm")) ?? "").hasPrefix("conmon") }
     let conmonKiB = conmons.reduce(0) { $0 + kibibytes("VmRSS", $1) }
     let daemonKiB = kibibytes("VmRSS", daemon.pid)

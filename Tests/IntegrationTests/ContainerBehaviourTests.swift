@@ -231,6 +231,7 @@ import Testing
       #expect(((try? Files.list(daemon.directory + "/root/containers")) ?? []).isEmpty, "no upper layer left")
       #expect(((try? Files.list(daemon.directory + "/ns/netns")) ?? []).isEmpty, "no pinned namespace left")
       #expect(((try? Files.list(daemon.directory + "/runc")) ?? []).isEmpty, "runc knows no container")
+      #expect(((try? Files.list(daemon.directory + "/attach")) ?? []).isEmpty, "no attach link left")
     }
   }
 }

@@ -123,6 +123,16 @@ import Testing
     }
   }
 
+  @Test func withoutAHostnameAPodIsNamedAfterItsID() async throws {
+    try await withCRI { cri, _ in
+      var config = Self.podConfig(name: String(repeating: "long-name-", count: 9))
+      config.hostname = ""
+      let id = try await Self.run(cri, config)
+      let info = try await cri.runtime.podSandboxStatus(.with { $0.podSandboxID = id; $0.verbose = true }).info["info"] ?? ""
+      #expect(info.contains("\"hostname\":\"\(id.prefix(12))\""), "a name over 64 bytes cannot be a hostname: \(info)")
+    }
+  }
+
   @Test func aHostNetworkPodPinsOnlyIPC() async throws {
     try await withCRI { cri, daemon in
       var config = Self.podConfig()

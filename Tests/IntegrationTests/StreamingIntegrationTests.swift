@@ -87,11 +87,13 @@ import Testing
       session.cancel()
       _ = try? await session.value
       #expect(try await kit.status(cri, id).state == .containerRunning, "detaching leaves the container running")
-      // A container that ends ends the attach session with its output.
-      let short = try await running(cri, pod: pod, "short", "sleep 1; echo bye-from-attach")
+      // Attached stdin reaches the container; its output comes back, and
+      // the session ends when the container does.
+      let reader = try await running(cri, pod: pod, "reader", "read line; echo got-$line", stdin: true)
       let attached = try await StreamingClient.exec(
-        url: try await cri.runtime.attach(.with { $0.containerID = short; $0.stdout = true; $0.stderr = true }).url)
-      #expect(attached.stdoutText.contains("bye-from-attach"), "\(attached)")
+        url: try await cri.runtime.attach(.with { $0.containerID = reader; $0.stdin = true; $0.stdout = true; $0.stderr = true }).url,
+        stdin: Self.bytes("hello\n"))
+      #expect(attached.stdoutText.contains("got-hello"), "\(attached)")
     }
   }
 

@@ -174,6 +174,9 @@ func invalidArgument(_ fixture: SpecFixture) -> String? {
     fixture = try SpecFixture(user: "app:video")
     fixture.security.runAsGroup.value = 2000
     fixture.security.supplementalGroups = [3000, 44]
+    // A group alone is refused, as CRI-O does; with the user it applies.
+    #expect(invalidArgument(fixture)?.contains("run_as_group") == true)
+    fixture.security.runAsUsername = "app"
     #expect(try fixture.build().process?.user == Spec.User(uid: 1000, gid: 2000, additionalGids: [3000, 44]))
 
     fixture = try SpecFixture(user: nil)

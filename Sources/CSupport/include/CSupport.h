@@ -15,6 +15,8 @@ int crio_loopback_up(void);
 // posix_spawn_file_actions_addclosefrom_np (glibc 2.34), a GNU extension:
 // closes every descriptor from `from` up in the child.
 int crio_spawn_closefrom(posix_spawn_file_actions_t *actions, int from);
+// posix_spawn_file_actions_addchdir_np (glibc 2.29): the child's working directory.
+int crio_spawn_chdir(posix_spawn_file_actions_t *actions, const char *path);
 
 #include <sys/types.h>
 // Unshares the PID namespace and forks the process that becomes its PID 1:

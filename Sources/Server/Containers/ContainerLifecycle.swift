@@ -84,6 +84,8 @@ extension DaemonContext {
     Files.removeTree(record.bundle)
     Files.removeTree(record.layerDirectory)
     unlink(runtime.exitFilePath(id: record.id))
+    // conmon's link from the attach directory to the bundle.
+    unlink(runtime.config.attachSocketDir + "/" + record.id)
     do {
       try await containers.store.delete(record.id)
       await containers.creations.forget(record.name)

@@ -106,6 +106,11 @@ extension ContainerSpecBuilder {
     }
     if spec.isEmpty { spec = inputs.image.config?.user ?? "" }
     if security.hasRunAsGroup {
+      // CRI-O's rule: a group alone would pair with whatever user the image
+      // names, which the pod's author cannot see.
+      guard security.hasRunAsUser || !security.runAsUsername.isEmpty else {
+        throw .invalidArgument("linux.security_context.run_as_group is set without run_as_user or run_as_username")
+      }
       let gid = try checkedID(security.runAsGroup.value, field: "linux.security_context.run_as_group")
       let userPart = spec.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
       spec = String(userPart) + ":" + String(gid)

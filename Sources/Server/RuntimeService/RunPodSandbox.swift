@@ -79,7 +79,10 @@ struct PodCreation: Sendable {
       try Files.makeDirectories(directory, mode: 0o700)
       undo.append { Files.removeTree(directory) }
 
-      let hostname = config.hostname.isEmpty ? (hostNetwork ? Self.nodeHostname() : config.metadata.name) : config.hostname
+      // As CRI-O: kubelet names one; otherwise the node's (host network) or
+      // the pod ID's first 12 digits (metadata names can exceed the
+      // kernel's 64-byte hostname limit).
+      let hostname = config.hostname.isEmpty ? (hostNetwork ? Self.nodeHostname() : String(id.prefix(12))) : config.hostname
       try Files.write(directory + "/hostname", hostname + "\n")
       try Files.write(directory + "/hosts", PodFiles.hosts(hostname: hostname))
       try Files.write(directory + "/resolv.conf", PodFiles.resolvConf(config.hasDnsConfig ? config.dnsConfig : nil))

@@ -18,10 +18,12 @@ extension CRIRuntimeService {
 
 extension DaemonContext {
   /// Stops the pod's containers (each with its stop signal, SIGKILL after
-  /// `ctr_stop_timeout`), then releases what the pod holds: its namespaces
+  /// 10 seconds, as CRI-O), then releases what the pod holds: its namespaces
   /// and its shm mount.
   func stop(_ pod: PodSandbox) async throws(CRIError) {
-    let timeout = Duration.seconds(config.runtime.ctrStopTimeout)
+    // kubelet has stopped each container with the pod's grace period
+    // before this; what is left gets CRI-O's 10 seconds.
+    let timeout = Duration.seconds(10)
     do {
       try await withThrowingTaskGroup(of: Void.self) { group in
         for container in await containers(of: pod.id) {

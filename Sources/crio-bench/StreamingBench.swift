@@ -1,0 +1,100 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import CRIAPI
+import CRIClient
+import OCI
+import StreamingClient
+import Support
+import TestFixtures
+
+/// Exec round trips (`true`) through ExecSync and through the streaming
+/// server (SPDY and WebSocket), and port-forward throughput into a pod.
+struct StreamingBench: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "streaming")
+
+  @Option(help: "Exec round trips to time.") var runs = 50
+  @Option(help: "MiB to send through port-forward.") var megabytes = 100
+
+  func run() async throws {
+    try await RegistryServer.withRunning { registry in
+      let dir = try Files.makeTemporaryDirectory(prefix: "crio-bench")
+      defer { Files.removeTree(dir) }
+      var tar = TarBuilder()
+      tar.directory("bin", mode: 0o755)
+      tar.file("bin/busybox", try Files.readBytes("/bin/busybox"), mode: 0o755)
+      for applet in ["sh", "sleep", "true", "nc", "cat"] { tar.symlink("bin/\(applet)", target: "busybox") }
+      for directory in ["proc", "sys", "dev", "etc", "tmp"] { tar.directory(directory, mode: 0o755) }
+      _ = try await ImagePusher(host: registry.host).pushImage(
+        repository: "streaming", tag: "1", layers: [(try tar.gzip(), MediaType.ociLayerGzip, tar.diffID)],
+        config: ImageConfiguration(architecture: Platform.current.architecture, os: "linux", rootfs: .init(diffIDs: [])))
+      let daemon = try DaemonProcess(config: try registry.pullConfiguration(in: dir))
+      try await withCleanUp {
+        try await daemon.waitUntilReady(timeout: .seconds(30))
+        try await CRIConnection.with(socket: daemon.socket) { cri in
+          let image = "\(registry.host)/streaming:1"
+          _ = try await cri.image.pullImage(.with { $0.image.image = image })
+          let pod = Runtime_V1_PodSandboxConfig.with {
+            $0.metadata.name = "streaming"
+            $0.metadata.namespace = "bench"
+            $0.metadata.uid = "uid-streaming"
+          }
+          let podID = try await cri.runtime.runPodSandbox(.with { $0.config = pod }).podSandboxID
+          func start(_ name: String, _ command: [String]) async throws -> String {
+            let id = try await cri.runtime.createContainer(.with {
+              $0.podSandboxID = podID
+              $0.sandboxConfig = pod
+              $0.config = .with {
+                $0.metadata.name = name
+                $0.image.image = image
+                $0.command = command
+              }
+            }).containerID
+            _ = try await cri.runtime.startContainer(.with { $0.containerID = id })
+            return id
+          }
+          let id = try await start("sleeper", ["/bin/sleep", "100000"])
+          // A sink on port 9000 that discards what it gets.
+          _ = try await start("sink", ["/bin/sh", "-c", "while true; do nc -l -p 9000 > /dev/null; done"])
+
+          var execSync: [Duration] = []
+          for _ in 0..<runs {
+            let began = ContinuousClock.now
+            _ = try await cri.runtime.execSync(.with { $0.containerID = id; $0.cmd = ["/bin/true"] })
+            execSync.append(ContinuousClock.now - began)
+          }
+          report("ExecSync true", execSync)
+          for transport in [StreamingTransport.spdy, .webSocket] {
+            var samples: [Duration] = []
+            for _ in 0..<runs {
+              let began = ContinuousClock.now
+              let url = try await cri.runtime.exec(.with { $0.containerID = id; $0.cmd = ["/bin/true"]; $0.stdout = true; $0.stderr = true }).url
+              _ = try await StreamingClient.exec(url: url, transport: transport)
+              samples.append(ContinuousClock.now - began)
+            }
+            report("Exec true (CRI call + \(transport == .spdy ? "SPDY" : "WebSocket") session)", samples)
+          }
+
+          // Port-forward throughput: the sink's nc needs a moment to listen.
+          try await Task.sleep(for: .milliseconds(500))
+          let url = try await cri.runtime.portForward(.with { $0.podSandboxID = podID; $0.port = [9000] }).url
+          let connection = try await StreamingClient.portForward(url: url, port: 9000)
+          let chunk = [UInt8](repeating: 0x5a, count: 256 << 10)
+          let began = ContinuousClock.now
+          for _ in 0..<(megabytes * 4) { try await connection.send(chunk) }
+          try await connection.closeWrite()
+          for await _ in connection.received {}
+          let took = ContinuousClock.now - began
+          await connection.close()
+          let seconds = Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
+          print("port-forward: \(megabytes) MiB in \(milliseconds(took)) ms = \(Int(Double(megabytes) * 1.048576 / seconds)) MB/s")
+          _ = try await cri.runtime.stopPodSandbox(.with { $0.podSandboxID = podID })
+          _ = try await cri.runtime.removePodSandbox(.with { $0.podSandboxID = podID })
+        }
+      } cleanUp: {
+        await daemon.cleanUp()
+      }
+    }
+  }
+}
