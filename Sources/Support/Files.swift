@@ -124,3 +124,28 @@ extension Files {
     return read >= 0 ? Array(value.prefix(read)) : nil
   }
 }
+
+extension Files {
+  /// Creates `relative` (a clean path of plain components) below `root`
+  /// one component at a time with `openat`/`mkdirat`, never following a
+  /// symbolic link: a link planted in an image cannot make this create
+  /// anything outside `root`.
+  public static func makeDirectoriesBeneath(root: String, _ relative: String, mode: mode_t = 0o755) throws(SystemError) {
+    var current = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard current >= 0 else { throw SystemError("open", path: root) }
+    defer { close(current) }
+    var walked = root
+    for component in relative.split(separator: "/") where component != "." {
+      let name = String(component)
+      walked += "/" + name
+      guard name != ".." else { throw SystemError(operation: "mkdir", path: walked, code: EINVAL) }
+      if mkdirat(current, name, mode) != 0 && errno != EEXIST {
+        throw SystemError("mkdirat", path: walked)
+      }
+      let next = openat(current, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+      guard next >= 0 else { throw SystemError("open", path: walked) }
+      close(current)
+      current = next
+    }
+  }
+}

@@ -234,4 +234,29 @@ import Testing
       #expect(((try? Files.list(daemon.directory + "/attach")) ?? []).isEmpty, "no attach link left")
     }
   }
+
+  @Test func imageVolumesBecomeDirectoriesAndBadOnesAreRefused() async throws {
+    try await RegistryServer.withRunning { registry in
+      try await TestImages.pushBusybox(to: registry, repository: "volumes", volumes: ["/srv/cache/data", "/var/lib/app"])
+      try await TestImages.pushBusybox(to: registry, repository: "escape", volumes: ["relative/../../etc/x"])
+      try await withImageDaemon(registry: registry) { cri, daemon in
+        _ = try await cri.pull("\(registry.host)/volumes:1")
+        _ = try await cri.pull("\(registry.host)/escape:1")
+        let pod = try await PodSandboxTests.run(cri, PodSandboxTests.podConfig())
+        var good = ContainerTests.container("volumes", "ls -d /srv/cache/data /var/lib/app", registryImage: "\(registry.host)/volumes:1")
+        good.logPath = ""
+        let run = try await runToEnd(cri, pod: pod, good)
+        #expect(run.status.exitCode == 0, "the declared volumes exist as directories")
+        let bad = ContainerTests.container("escape", "true", registryImage: "\(registry.host)/escape:1")
+        do {
+          _ = try await kit.create(cri, pod: pod, bad)
+          Issue.record("an image volume with \"..\" was accepted")
+        } catch let error as RPCError {
+          #expect(error.code == .invalidArgument)
+          #expect(error.message.contains("relative/../../etc/x"), "\(error.message)")
+        }
+        #expect(!daemon.mounts().contains { $0.hasSuffix("/rootfs") && !$0.contains(run.status.id) }, "the refused container's root is unmounted")
+      }
+    }
+  }
 }

@@ -48,8 +48,11 @@ enum TestImages {
     }
   }
 
-  static func config(architecture: String = "amd64", user: String = "1000:1000") -> ImageConfiguration {
+  static func config(architecture: String = "amd64", user: String = "1000:1000", volumes: [String] = []) -> ImageConfiguration {
     var defaults = ContainerDefaults()
+    if !volumes.isEmpty {
+      defaults.volumes = Dictionary(uniqueKeysWithValues: volumes.map { ($0, ContainerDefaults.Empty()) })
+    }
     defaults.user = user
     defaults.env = ["PATH=/bin"]
     defaults.cmd = ["/bin/sh"]
@@ -63,13 +66,13 @@ enum TestImages {
   static func pushBusybox(
     to registry: RegistryServer, repository: String = "busybox", tag: String = "1",
     compression: Compression = .gzip, marker: String = "app", architecture: String = "amd64",
-    credentials: (String, String)? = nil
+    credentials: (String, String)? = nil, volumes: [String] = []
   ) async throws -> PushedImage {
     let pusher = ImagePusher(host: registry.host, credentials: credentials)
     return try await pusher.pushImage(
       repository: repository, tag: tag,
       layers: [try layer(baseLayer(), compression), try layer(appLayer(marker: marker), compression)],
-      config: config(architecture: architecture))
+      config: config(architecture: architecture, volumes: volumes))
   }
 }
 

@@ -288,7 +288,7 @@ struct CNIPluginTests {
     try await withCNITestBed { bed in
       let scripts = try bed.scriptPlugin("sleeper", """
         cat > /dev/null
-        [ "$CNI_COMMAND" = ADD ] && exec sleep 30
+        [ "$CNI_COMMAND" = ADD ] && exec sleep 300
         exit 0
         """)
       let network = try CNINetworkConfig(listJSON: #"{"cniVersion":"1.0.0","name":"slow","plugins":[{"type":"sleeper"}]}"#)
@@ -296,7 +296,9 @@ struct CNIPluginTests {
       await #expect(throws: CNIError.pluginTimedOut(plugin: "sleeper", network: "slow", command: "ADD", seconds: 1)) {
         try await bed.runtime(pluginDirs: [scripts], timeout: .seconds(1)).add(network: network, pod: bed.pod(), netnsPath: bed.dir)
       }
-      #expect(ContinuousClock.now - started < .seconds(15))
+      // Not a speed check: only that the call did not wait for the plugin
+      // (300 s), however loaded the machine.
+      #expect(ContinuousClock.now - started < .seconds(150))
     }
   }
 

@@ -158,6 +158,11 @@ enum ContainerSpecBuilder {
 
   static func namespaces(_ inputs: ContainerSpecInputs, host: ContainerSpecHost) throws(CRIError) -> [Spec.Namespace] {
     var result: [Spec.Namespace] = []
+    if inputs.config.linux.securityContext.namespaceOptions.hasUsernsOptions,
+      inputs.config.linux.securityContext.namespaceOptions.usernsOptions.mode == .pod
+    {
+      throw .invalidArgument(Self.userNamespacesRefusal)
+    }
     switch inputs.config.linux.securityContext.namespaceOptions.pid {
     case .node:
       break
@@ -176,6 +181,11 @@ enum ContainerSpecBuilder {
     if host.cgroupV2 { result.append(Spec.Namespace(type: "cgroup")) }
     return result
   }
+
+  /// Status announces no user-namespace support, so kubelet does not ask;
+  /// another client that does gets this rather than a container without one.
+  static let userNamespacesRefusal =
+    "user namespaces (namespace_options.userns_options mode POD) are not supported by this runtime yet; run the pod without hostUsers: false"
 
   // MARK: - Resources
 

@@ -1,4 +1,5 @@
 import CRIAPI
+import ContainerSecurity
 import GRPCCore
 import OCI
 import Runtime
@@ -76,6 +77,7 @@ struct ContainerCreation: Sendable {
       let lowers = image.layers.map { daemon.images.layers.diffPath(chainID: $0) }
       try ContainerRootfs.mount(lowerDirectories: lowers, layerDirectory: layerDirectory, merged: bundle + "/rootfs")
       undo.append { ContainerRootfs.unmount(bundle + "/rootfs") }
+      try Self.makeImageVolumes(imageConfig.config?.volumes.map { Array($0.keys) } ?? [], rootfs: bundle + "/rootfs")
 
       let spec = try ContainerSpecBuilder.build(ContainerSpecInputs(
         containerID: id, config: config, podConfig: podConfig, image: imageConfig, rootfs: bundle + "/rootfs",
@@ -115,6 +117,21 @@ struct ContainerCreation: Sendable {
       for step in undo.reversed() { await step() }
       // Runtime errors carry runc's and conmon's own words.
       throw error as? CRIError ?? CRIError.internal("creating container \(name): \(error)")
+    }
+  }
+
+  /// The image's declared volumes become plain directories in the
+  /// container's root (CRI-O's `image_volumes = "mkdir"`). The paths come
+  /// from the image, so they must be clean and absolute, and are made
+  /// without following links.
+  static func makeImageVolumes(_ volumes: [String], rootfs: String) throws(CRIError) {
+    for volume in volumes.sorted() {
+      do {
+        let path = try UntrustedValues.volumePath(volume)
+        try Files.makeDirectoriesBeneath(root: rootfs, path)
+      } catch {
+        throw .invalidArgument("the image declares volume \(Quoting.doubleQuoted(volume)), which cannot be made: \(error)")
+      }
     }
   }
 

@@ -14,6 +14,11 @@ extension CRIRuntimeService {
   ) async throws -> Runtime_V1_RunPodSandboxResponse {
     let config = request.config
     try PodFiles.validate(config)
+    // POD is the enum's zero value: only a set userns_options asks for one.
+    let options = config.linux.securityContext.namespaceOptions
+    guard !options.hasUsernsOptions || options.usernsOptions.mode != .pod else {
+      throw CRIError.invalidArgument(ContainerSpecBuilder.userNamespacesRefusal)
+    }
     let handler = request.runtimeHandler.isEmpty ? daemon.config.runtime.defaultRuntime : request.runtimeHandler
     guard daemon.config.runtime.runtimes[handler] != nil else {
       throw CRIError.invalidArgument(
