@@ -10,7 +10,8 @@ packages=(runc conmon containernetworking-plugins iptables libarchive-dev libsql
 if [ "${1:-}" = "--test" ]; then
   # A real registry on loopback (and htpasswd for its basic auth), the
   # compressors test layers are made with, busybox to build test images from.
-  packages+=(busybox-static docker-registry apache2-utils gzip zstd iproute2 util-linux)
+  # openssl and curl make and check the stream server's TLS certificates.
+  packages+=(busybox-static docker-registry apache2-utils gzip zstd iproute2 util-linux openssl curl)
 fi
 if [ "${1:-}" = "--bench" ]; then
   # The registry the pull benchmark serves from, and the peers it is compared with.

@@ -64,6 +64,27 @@ import Testing
     }
   }
 
+  @Test func manyExecsRunAtOnce() async throws {
+    try await kit.withPod { cri, _, pod in
+      let id = try await running(cri, pod: pod, "busy")
+      let outputs = try await withThrowingTaskGroup(of: (Int, String, Int32?).self) { group in
+        for index in 0..<16 {
+          let url = try await execURL(cri, id, ["sh", "-c", "sleep 0.5; echo exec-\(index); exit \(index % 4)"])
+          group.addTask {
+            let result = try await StreamingClient.exec(url: url, transport: index % 2 == 0 ? .spdy : .webSocket)
+            return (index, result.stdoutText, result.exitCode)
+          }
+        }
+        return try await group.reduce(into: [(Int, String, Int32?)]()) { $0.append($1) }
+      }
+      #expect(outputs.count == 16)
+      for (index, stdout, code) in outputs {
+        #expect(stdout == "exec-\(index)\n")
+        #expect(code == Int32(index % 4))
+      }
+    }
+  }
+
   @Test func execWithATerminalSeesTheResize() async throws {
     try await kit.withPod { cri, _, pod in
       let id = try await running(cri, pod: pod, "tty")
@@ -166,6 +187,52 @@ import Testing
       #expect(gone, "the exec'd sleep (pid \(pid) in the container) was killed with its session")
       // The daemon keeps serving.
       #expect(try await StreamingClient.exec(url: try await execURL(cri, id, ["true"])).exitCode == 0)
+    }
+  }
+
+  /// A self-signed certificate for 127.0.0.1 with `name` as its subject.
+  static func makeCertificate(in directory: String, name: String) async throws {
+    let made = try await Processes.run("/usr/bin/openssl", [
+      "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=\(name)",
+      "-addext", "subjectAltName=IP:127.0.0.1",
+      "-keyout", directory + "/key.pem.new", "-out", directory + "/cert.pem.new",
+    ])
+    #expect(made.status == 0, "\(made.stderr)")
+    // Replaced by rename, as certificate rotation tools do.
+    #expect(rename(directory + "/key.pem.new", directory + "/key.pem") == 0)
+    #expect(rename(directory + "/cert.pem.new", directory + "/cert.pem") == 0)
+  }
+
+  @Test func withTLSTheURLsAreHTTPSAndARotatedCertificateIsServed() async throws {
+    let certificates = try Files.makeTemporaryDirectory(prefix: "crio-tls")
+    defer { Files.removeTree(certificates) }
+    try await Self.makeCertificate(in: certificates, name: "first-cert")
+    let config = """
+      [crio.api]
+      stream_enable_tls = true
+      stream_tls_cert = "\(certificates)/cert.pem"
+      stream_tls_key = "\(certificates)/key.pem"
+      """
+    try await kit.withPod(extraConfig: config) { cri, _, pod in
+      let id = try await running(cri, pod: pod, "tls")
+      let url = try await execURL(cri, id, ["true"])
+      #expect(url.hasPrefix("https://127.0.0.1:"), "\(url)")
+      let authority = String(url.dropFirst("https://".count).prefix { $0 != "/" })
+      func served() async throws -> String {
+        let shown = try await Processes.run("/bin/sh", [
+          "-c", "openssl s_client -connect \(authority) </dev/null 2>/dev/null | openssl x509 -noout -subject",
+        ])
+        return shown.stdout
+      }
+      #expect(try await served().contains("first-cert"))
+      let unknown = String(url[..<url.lastIndex(of: "/")!]) + "/notatoken"
+      let status = try await Processes.run("/usr/bin/curl", ["-sk", "-o", "/dev/null", "-w", "%{http_code}", unknown])
+      #expect(status.stdout == "404", "an unknown token over TLS: \(status)")
+      let plain = try await Processes.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://" + authority + "/exec/x"])
+      #expect(plain.stdout != "404", "plain HTTP is not served: \(plain)")
+
+      try await Self.makeCertificate(in: certificates, name: "rotated-cert")
+      #expect(try await served().contains("rotated-cert"), "the next connection gets the new certificate")
     }
   }
 }

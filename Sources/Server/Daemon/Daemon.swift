@@ -57,11 +57,14 @@ public struct Daemon: Sendable {
 
   /// The exec/attach/port-forward server's settings from `[crio.api]`.
   static func streamingConfiguration(_ api: APIConfig) throws -> StreamingServerConfiguration {
-    guard !api.streamEnableTLS else {
-      throw DaemonError.unsupported(
-        key: "[crio.api] stream_enable_tls", advice: "serve the stream server on a loopback stream_address (the default) instead")
-    }
     var configuration = StreamingServerConfiguration(host: api.streamAddress, port: Int(api.streamPort) ?? 0)
+    if api.streamEnableTLS {
+      let tls = try StreamingTLS(
+        certificatePath: api.streamTLSCert, keyPath: api.streamTLSKey,
+        clientCAPath: api.streamTLSCA.isEmpty ? nil : api.streamTLSCA)
+      configuration.channelInitializerPrefix = tls.channelInitializer
+      configuration.urlScheme = "https"
+    }
     if let idle = GoDuration(api.streamIdleTimeout), idle.nanoseconds > 0 {
       configuration.idleTimeout = idle.duration
     }

@@ -3,8 +3,6 @@ public enum DaemonError: Error, Sendable, CustomStringConvertible {
   case alreadyRunning(path: String)
   case socket(path: String, reason: String)
   case directory(path: String, reason: String)
-  /// A setting this daemon cannot honour (yet).
-  case unsupported(key: String, advice: String)
 
   public var description: String {
     switch self {
@@ -14,8 +12,6 @@ public enum DaemonError: Error, Sendable, CustomStringConvertible {
       "cannot listen on \(path): \(reason)"
     case .directory(let path, let reason):
       "cannot create directory \(path): \(reason)"
-    case .unsupported(let key, let advice):
-      "\(key) is not supported yet; \(advice)"
     }
   }
 }
