@@ -214,7 +214,7 @@ let package = Package(
     .testTarget(name: "ContainerSecurityTests", dependencies: ["ContainerSecurity", "OCI", "Support"]),
     .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI", "Support"]),
     .testTarget(name: "PodNetworkTests", dependencies: ["PodNetwork", "Support", "CRIClient"]),
-    .testTarget(name: "ServerTests", dependencies: ["Server", "CRIAPI", "OCI", "Support"]),
+    .testTarget(name: "ServerTests", dependencies: ["Server", "CRIAPI", "OCI", "PodNetwork", "Support"]),
     .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "Support", "TestFixtures"]),
     .testTarget(name: "StorageTests", dependencies: ["Storage", "OCI", "Support", "CArchive", "TestFixtures"]),
     .testTarget(

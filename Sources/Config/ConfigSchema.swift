@@ -47,6 +47,7 @@ enum ConfigSchema {
     .strings("crio.runtime", "default_env", "Environment (\"KEY=value\") added to every container; the image and pod override it.", \.runtime.defaultEnv, each: Check.envEntry),
     .bool("crio.runtime", "selinux", "Separate pods with SELinux labels.", \.runtime.selinux),
     .string("crio.runtime", "seccomp_profile", "Path of the default seccomp profile (\"\" = the built-in one).", \.runtime.seccompProfile),
+    .bool("crio.runtime", "seccomp_use_default_when_empty", "Give containers that name no seccomp profile the default one (false: unconfined).", \.runtime.seccompUseDefaultWhenEmpty),
     .string("crio.runtime", "apparmor_profile", "Name of the default AppArmor profile.", \.runtime.apparmorProfile),
     .choice("crio.runtime", "cgroup_manager", "Cgroup manager: \"systemd\" or \"cgroupfs\"; must match the kubelet's.", \.runtime.cgroupManager),
     .strings("crio.runtime", "default_capabilities", "Capabilities every container gets unless the pod drops them.", \.runtime.defaultCapabilities, each: Check.capability),

@@ -12,6 +12,10 @@ public struct RuntimeConfig: Sendable, Equatable {
   public var selinux: Bool = false
   /// `seccomp_profile`: "" means the built-in default profile.
   public var seccompProfile: String = ""
+  /// `seccomp_use_default_when_empty`: a container whose request names no
+  /// seccomp profile gets the runtime default (CRI-O's default) rather than
+  /// none (the CRI's reading, which critest checks).
+  public var seccompUseDefaultWhenEmpty: Bool = true
   /// `apparmor_profile`.
   public var apparmorProfile: String = "crio-default"
   /// `cgroup_manager`. `ConfigLoader.defaults()` picks cgroupfs on hosts without systemd.

@@ -8,7 +8,6 @@ public enum CapabilityError: Error, Sendable, Equatable, CustomStringConvertible
   /// Asked for by name but absent from the daemon's bounding set: the
   /// runtime could not grant it.
   case notInBoundingSet(String)
-  case ambientNotSupported
 
   public var description: String {
     switch self {
@@ -16,8 +15,6 @@ public enum CapabilityError: Error, Sendable, Equatable, CustomStringConvertible
       "\(field): unknown capability \(String(reflecting: name))"
     case .notInBoundingSet(let name):
       "capability \(name) is not in the bounding set of the daemon, so a container cannot be given it"
-    case .ambientNotSupported:
-      "add_ambient_capabilities is not supported"
     }
   }
 }
@@ -26,9 +23,12 @@ public enum CapabilityError: Error, Sendable, Equatable, CustomStringConvertible
 public struct CapabilitySet: Sendable, Hashable {
   /// "CAP_..." names in kernel bit order.
   public let names: [String]
+  /// Kept across exec by a non-root process too (`add_ambient_capabilities`).
+  public let ambient: [String]
 
-  public init<S: Sequence<String>>(names: S) {
+  public init<S: Sequence<String>>(names: S, ambient: [String] = []) {
     self.names = LinuxCapability.sorted(Set(names))
+    self.ambient = LinuxCapability.sorted(Set(ambient))
   }
 
   /// CRI-O's `default_capabilities`.
@@ -61,7 +61,6 @@ public struct CapabilitySet: Sendable, Hashable {
       if let canonical = LinuxCapability.canonicalName(name) { available.insert(canonical) }
     }
     if privileged { return CapabilitySet(names: available) }
-    if !addAmbient.isEmpty { throw .ambientNotSupported }
 
     let isAll = { (name: String) in name.uppercased() == "ALL" }
     let addAll = add.contains(where: isAll)
@@ -88,14 +87,25 @@ public struct CapabilitySet: Sendable, Hashable {
     for name in drop where !isAll(name) {
       if let canonical = LinuxCapability.canonicalName(name) { set.remove(canonical) }
     }
-    return CapabilitySet(names: set)
+    // Ambient ones must also be permitted (and inheritable, see below).
+    var ambient: [String] = []
+    for name in addAmbient {
+      guard let canonical = LinuxCapability.canonicalName(name) else {
+        throw .unknown(name, field: "add_ambient_capabilities")
+      }
+      guard available.contains(canonical) else { throw .notInBoundingSet(canonical) }
+      set.insert(canonical)
+      ambient.append(canonical)
+    }
+    return CapabilitySet(names: set, ambient: ambient)
   }
 
   /// The runtime-spec form: the set in bounding, effective and permitted
   /// (runc keeps effective/permitted for a non-root user only as far as the
-  /// kernel's rules for setuid allow); inheritable and ambient empty
-  /// (CVE-2022-27652; Kubernetes expects a non-root user to lose them).
+  /// kernel's rules for setuid allow); inheritable empty (CVE-2022-27652;
+  /// Kubernetes expects a non-root user to lose them) but for the ambient
+  /// ones, which the kernel keeps only when they are inheritable too.
   public var ociCapabilities: Spec.Capabilities {
-    Spec.Capabilities(bounding: names, effective: names, inheritable: [], permitted: names, ambient: [])
+    Spec.Capabilities(bounding: names, effective: names, inheritable: ambient, permitted: names, ambient: ambient)
   }
 }

@@ -49,6 +49,7 @@ import Testing
     c.runtime.defaultEnv = ["NO_PROXY=localhost", "EMPTY="]
     c.runtime.selinux = true
     c.runtime.seccompProfile = "/etc/crio/seccomp.json"
+    c.runtime.seccompUseDefaultWhenEmpty = false
     c.runtime.apparmorProfile = "unconfined"
     c.runtime.cgroupManager = .cgroupfs
     c.runtime.defaultCapabilities = ["cap_net_raw", "SYS_CHROOT"]

@@ -115,8 +115,15 @@ import Testing
     #expect(CapabilityError.unknown("NET_RAWR", field: "add_capabilities").description.contains("\"NET_RAWR\""))
     // Dropping an unknown name drops nothing (CRI-O does the same).
     #expect(throws: Never.self) { try CapabilitySet.compute(drop: ["NOT_A_CAP"], bounding: bounding) }
-    #expect(throws: CapabilityError.ambientNotSupported) {
-      try CapabilitySet.compute(addAmbient: ["NET_RAW"], bounding: bounding)
+    #expect(throws: CapabilityError.unknown("NOPE", field: "add_ambient_capabilities")) {
+      try CapabilitySet.compute(addAmbient: ["NOPE"], bounding: bounding)
     }
+  }
+
+  @Test func ambientCapabilitiesAreAlsoPermittedAndInheritable() throws {
+    let set = try CapabilitySet.compute(addAmbient: ["net_raw"], bounding: bounding)
+    let oci = set.ociCapabilities
+    #expect(oci.ambient == ["CAP_NET_RAW"] && oci.inheritable == ["CAP_NET_RAW"])
+    #expect(oci.permitted?.contains("CAP_NET_RAW") == true && oci.bounding?.contains("CAP_NET_RAW") == true)
   }
 }

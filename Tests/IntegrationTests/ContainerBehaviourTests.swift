@@ -111,8 +111,11 @@ import Testing
 
   @Test func aProcessThatIgnoresItsStopSignalIsKilledAfterTheTimeout() async throws {
     try await kit.withPod { cri, _, pod in
-      let id = try await kit.create(cri, pod: pod, ContainerTests.container("stubborn", "trap '' QUIT TERM; while true; do sleep 1; done"))
+      let id = try await kit.create(cri, pod: pod, ContainerTests.container("stubborn", "trap '' QUIT TERM; echo ignoring; while true; do sleep 1; done"))
       try await kit.start(cri, id)
+      // Stop only once the trap is in place (the machine may be slow).
+      let logPath = try await kit.status(cri, id).logPath
+      #expect(await eventually(timeout: .seconds(60)) { ((try? Files.read(logPath)) ?? "").contains("ignoring") })
       let started = ContinuousClock.now
       _ = try await cri.runtime.stopContainer(.with { $0.containerID = id; $0.timeout = 2 })
       let took = ContinuousClock.now - started

@@ -37,6 +37,13 @@ import Testing
       changed.linux.securityContext.capabilities.dropCapabilities = ["CAP_KILL"]
       #expect(Self.statusField(try await behaviour.runToEnd(cri, pod: pod, changed).lines, "CapEff") == "00000000000015db")
 
+      // An ambient capability stays with a non-root user (uid 1000 here).
+      var ambient = ContainerTests.container("caps-ambient", "cat /proc/self/status")
+      ambient.linux.securityContext.capabilities.addAmbientCapabilities = ["NET_BIND_SERVICE"]
+      let ambientLines = try await behaviour.runToEnd(cri, pod: pod, ambient).lines
+      #expect(Self.statusField(ambientLines, "CapEff") == "0000000000000400", "\(ambientLines)")
+      #expect(Self.statusField(ambientLines, "CapAmb") == "0000000000000400")
+
       // Privileged and "ALL" mean the daemon's own bounding set, whatever the host lacks.
       let daemonBounding = Self.statusField(try Files.read("/proc/\(daemon.pid)/status").split(separator: "\n").map(String.init), "CapBnd")
       var all = Self.rootContainer("caps-all", "cat /proc/self/status")
@@ -47,6 +54,25 @@ import Testing
       let run = try await behaviour.runToEnd(cri, pod: pod, privileged)
       #expect(Self.statusField(run.lines, "CapEff") == daemonBounding)
       #expect(Self.statusField(run.lines, "Seccomp") == "0", "no seccomp filter for privileged containers")
+    }
+  }
+
+  @Test func requestedDevicesAppearWithTheirPermissions() async throws {
+    try await kit.withPod { cri, _, pod in
+      // /dev/kmsg (1:11) is not among runc's default device rules, so its
+      // read-only rule is the only one that applies.
+      var config = Self.rootContainer("devices", "ls -l /dev/crio-null /dev/crio-kmsg; echo ok > /dev/crio-null && echo WROTE-NULL; (echo x > /dev/crio-kmsg) 2>/dev/null && echo WROTE-KMSG || echo KMSG-DENIED")
+      config.devices = [
+        .with { $0.hostPath = "/dev/null"; $0.containerPath = "/dev/crio-null"; $0.permissions = "rwm" },
+        .with { $0.hostPath = "/dev/kmsg"; $0.containerPath = "/dev/crio-kmsg"; $0.permissions = "r" },
+      ]
+      let lines = try await behaviour.runToEnd(cri, pod: pod, config).lines
+      #expect(lines.contains { $0.hasPrefix("c") && $0.contains("1,   3") && $0.hasSuffix("/dev/crio-null") }, "\(lines)")
+      #expect(lines.contains("WROTE-NULL"))
+      #expect(lines.contains("KMSG-DENIED"), "read-only in the device cgroup: \(lines)")
+      var missing = ContainerTests.container("no-device", "true")
+      missing.devices = [.with { $0.hostPath = "/dev/nonexistent"; $0.containerPath = "/dev/x"; $0.permissions = "rw" }]
+      #expect(await rpcCode { try await kit.create(cri, pod: pod, missing) } == .invalidArgument)
     }
   }
 
@@ -97,6 +123,13 @@ import Testing
           #expect(error.message.contains(file), "\(error.message)")
         }
       }
+    }
+  }
+
+  @Test func anEmptySeccompRequestCanMeanUnconfined() async throws {
+    try await kit.withPod(extraConfig: "[crio.runtime]\nseccomp_use_default_when_empty = false\n") { cri, _, pod in
+      let lines = try await behaviour.runToEnd(cri, pod: pod, ContainerTests.container("empty", "cat /proc/self/status")).lines
+      #expect(Self.statusField(lines, "Seccomp") == "0", "\(lines)")
     }
   }
 
@@ -167,8 +200,14 @@ import Testing
       let id = try await kit.create(cri, pod: pod, ContainerTests.container(
         "busy", "trap 'exit 0' QUIT; dd if=/dev/zero of=/tmp/blob bs=1M count=4 2>/dev/null; i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; sleep 1000 & wait"))
       try await kit.start(cri, id)
-      try await Task.sleep(for: .milliseconds(500))
-      let first = try await cri.runtime.containerStats(.with { $0.containerID = id }).stats
+      // Wait until the file is written and the loop is done (the machine may be slow).
+      var first = try await cri.runtime.containerStats(.with { $0.containerID = id }).stats
+      for _ in 0..<300 {
+        let pods = try await cri.runtime.podSandboxStats(.with { $0.podSandboxID = pod }).stats
+        if first.writableLayer.usedBytes.value >= 4 << 20, pods.linux.process.processCount.value >= 2 { break }
+        try await Task.sleep(for: .milliseconds(100))
+        first = try await cri.runtime.containerStats(.with { $0.containerID = id }).stats
+      }
       #expect(first.attributes.id == id && first.attributes.metadata.name == "busy")
       #expect(first.cpu.usageCoreNanoSeconds.value > 0)
       #expect(first.memory.workingSetBytes.value > 0 && first.memory.usageBytes.value >= first.memory.workingSetBytes.value)

@@ -48,6 +48,8 @@ struct ContainerSpecInputs: Sendable {
   var allowedOOMScoreAdjMin: Int?
   /// `seccomp_profile`: the runtime default's file ("" = the built-in profile).
   var defaultSeccompProfile: String = ""
+  /// `seccomp_use_default_when_empty`.
+  var seccompDefaultWhenEmpty = true
   /// `additional_devices`: "/dev/host[:/dev/container][:rwm]" for every container.
   var additionalDevices: [String] = []
 }

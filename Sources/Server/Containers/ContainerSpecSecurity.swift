@@ -7,9 +7,11 @@ import OCI
 /// and what the host offers.
 extension ContainerSpecBuilder {
   /// What kubelet asked for: the structured profile when set, else the
-  /// deprecated path field; neither means the runtime default (CRI-O's
-  /// `seccomp_use_default_when_empty`).
-  static func seccompRequest(_ security: Runtime_V1_LinuxContainerSecurityContext) throws(CRIError) -> SeccompProfiles.Request {
+  /// deprecated path field; neither means the runtime default or nothing,
+  /// as `seccomp_use_default_when_empty` says.
+  static func seccompRequest(
+    _ security: Runtime_V1_LinuxContainerSecurityContext, defaultWhenEmpty: Bool = true
+  ) throws(CRIError) -> SeccompProfiles.Request {
     do {
       if security.hasSeccomp {
         switch security.seccomp.profileType {
@@ -19,7 +21,8 @@ extension ContainerSpecBuilder {
         case .UNRECOGNIZED(let value): throw CRIError.invalidArgument("linux.security_context.seccomp: unknown profile type \(value)")
         }
       }
-      return security.seccompProfilePath.isEmpty ? .runtimeDefault : try SeccompProfiles.Request(parsing: security.seccompProfilePath)
+      if security.seccompProfilePath.isEmpty { return defaultWhenEmpty ? .runtimeDefault : .unconfined }
+      return try SeccompProfiles.Request(parsing: security.seccompProfilePath)
     } catch let error as CRIError {
       throw error
     } catch {
@@ -33,7 +36,7 @@ extension ContainerSpecBuilder {
     let security = inputs.config.linux.securityContext
     guard !security.privileged else { return nil }
     do {
-      let request = try seccompRequest(security)
+      let request = try seccompRequest(security, defaultWhenEmpty: inputs.seccompDefaultWhenEmpty)
       if request == .runtimeDefault, !inputs.defaultSeccompProfile.isEmpty {
         return try SeccompProfiles.load(path: inputs.defaultSeccompProfile, capabilities: capabilities)
       }

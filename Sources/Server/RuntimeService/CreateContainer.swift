@@ -90,6 +90,7 @@ struct ContainerCreation: Sendable {
         defaultEnv: daemon.config.runtime.defaultEnv,
         allowedOOMScoreAdjMin: containers.oomScoreAdjFloor,
         defaultSeccompProfile: daemon.config.runtime.seccompProfile,
+        seccompDefaultWhenEmpty: daemon.config.runtime.seccompUseDefaultWhenEmpty,
         additionalDevices: daemon.config.runtime.additionalDevices))
       let ociBundle = try OCIBundle.create(at: bundle, spec: spec)
       if let parent = logPath.lastIndex(of: "/") {

@@ -154,6 +154,8 @@ struct PodCreation: Sendable {
         protocol: String(describing: mapping.protocol).lowercased(), hostIP: mapping.hostIp)
     }
     capabilities.ipRanges = CNICapabilityArgs.ipRanges(podCIDRs: [await daemon.state.podCIDR])
+    capabilities.bandwidth = try BandwidthAnnotations.bandwidth(config.annotations)
+    if !config.linux.cgroupParent.isEmpty { capabilities.cgroupPath = config.linux.cgroupParent }
     do {
       let result = try await daemon.network.cni.add(network: network, pod: pod, netnsPath: netns, capabilities: capabilities)
       let ips = result.podIPs.filter { !$0.hasPrefix("127.") && $0 != "::1" }
