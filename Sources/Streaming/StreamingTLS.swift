@@ -42,12 +42,11 @@ public final class StreamingTLS: Sendable {
 
   /// The hook for `StreamingServerConfiguration.channelInitializerPrefix`.
   public var channelInitializer: @Sendable (any Channel) -> EventLoopFuture<Void> {
+    // Child channel initializers run on the channel's event loop, where the
+    // pipeline may be changed synchronously.
     { [self] channel in
-      do {
-        let handler = NIOSSLServerHandler(context: try context())
-        return channel.pipeline.addHandler(handler)
-      } catch {
-        return channel.eventLoop.makeFailedFuture(error)
+      channel.eventLoop.makeCompletedFuture {
+        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: try context()))
       }
     }
   }

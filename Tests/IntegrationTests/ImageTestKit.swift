@@ -13,7 +13,7 @@ enum TestImages {
     var tar = TarBuilder()
     tar.directory("bin", mode: 0o755)
     tar.file("bin/busybox", try Files.readBytes("/bin/busybox"), mode: 0o755)
-    for applet in ["sh", "echo", "cat", "ls", "id", "sleep", "true", "wget", "httpd", "ip", "mkdir", "hostname", "stty", "tty", "unshare", "dd", "wc"] {
+    for applet in ["sh", "echo", "cat", "ls", "id", "sleep", "true", "wget", "httpd", "ip", "mkdir", "hostname", "stty", "tty", "unshare", "dd", "wc", "nc"] {
       tar.symlink("bin/\(applet)", target: "busybox")
     }
     tar.directory("etc", mode: 0o755)

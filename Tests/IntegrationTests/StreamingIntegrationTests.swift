@@ -137,6 +137,42 @@ import Testing
     }
   }
 
+  @Test func aLargeUploadThroughPortForwardArrivesWhole() async throws {
+    try await kit.withPod { cri, _, pod in
+      // A sink that counts the bytes of each connection (nc -e, so nc does
+      // not end the connection when its own stdin is empty). It starts
+      // reading late, so the socket's buffers fill up on the way.
+      let sink = try await running(cri, pod: pod, "sink", "while true; do nc -l -p 9000 -e sh -c 'sleep 0.5; wc -c > /tmp/received'; done")
+      func received() async throws -> String {
+        let count = try await cri.runtime.execSync(.with { $0.containerID = sink; $0.cmd = ["cat", "/tmp/received"] })
+        return String(decoding: count.stdout, as: UTF8.self).filter(\.isNumber)
+      }
+      func upload(_ bytes: [UInt8], transport: StreamingTransport = .spdy) async throws {
+        let url = try await cri.runtime.portForward(.with { $0.podSandboxID = pod; $0.port = [9000] }).url
+        let connection = try await StreamingClient.portForward(url: url, port: 9000, transport: transport)
+        for start in stride(from: 0, to: bytes.count, by: 64 << 10) {
+          try await connection.send(Array(bytes[start..<min(start + (64 << 10), bytes.count)]))
+        }
+        try await connection.closeWrite()
+        for await _ in connection.received {}
+        await connection.close()
+      }
+      // Wait for the listener with one-byte uploads.
+      for _ in 0..<100 where try await received() != "1" {
+        try await upload([1])
+        try await Task.sleep(for: .milliseconds(50))
+      }
+      let payload = [UInt8](repeating: 0x5a, count: 8 << 20)
+      try await upload(payload)
+      var count = ""
+      for _ in 0..<200 where count != "\(8 << 20)" {
+        try await Task.sleep(for: .milliseconds(50))
+        count = try await received()
+      }
+      #expect(count == "\(8 << 20)", "every byte reached the pod")
+    }
+  }
+
   @Test func tokensAreSingleUseAndBadRequestsAreRefused() async throws {
     try await kit.withPod { cri, _, pod in
       let id = try await running(cri, pod: pod, "target")

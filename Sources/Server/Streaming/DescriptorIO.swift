@@ -30,6 +30,9 @@ enum DescriptorIO {
   private static let writers = DispatchQueue(label: "crio.stream.write", attributes: .concurrent)
 
   /// Writes all of `bytes` to `fd`; false when the other end is gone.
+  /// The descriptor may be non-blocking (DispatchIO makes a descriptor it
+  /// reads non-blocking, and a socket or terminal read through a `dup`
+  /// shares that flag), so a full buffer is waited out with poll.
   static func write(_ bytes: [UInt8], to fd: Int32) async -> Bool {
     await withCheckedContinuation { continuation in
       writers.async {
@@ -38,6 +41,11 @@ enum DescriptorIO {
           let written = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
           if written < 0 {
             if errno == EINTR { continue }
+            if errno == EAGAIN || errno == EWOULDBLOCK {
+              var ready = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+              _ = poll(&ready, 1, 1000)
+              continue
+            }
             continuation.resume(returning: false)
             return
           }
