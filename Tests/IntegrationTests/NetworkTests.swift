@@ -280,6 +280,8 @@ import Testing
         try await restarted.waitUntilReady()
         try await CRIConnection.with(socket: restarted.socket) { cri in
           #expect(try await podIP(cri, pod) == ip)
+          // The restarted daemon asked the plugins (CNI CHECK) about the pod's network.
+          #expect(await eventually { restarted.log().contains("Checked pod network") }, "\(restarted.log())")
           #expect(network.allocatedAddresses() == [ip])
           try await PodSandboxTests.stop(cri, pod)
           try await PodSandboxTests.remove(cri, pod)

@@ -45,6 +45,8 @@ public struct Daemon: Sendable {
     // start-up clean-up would delete its in-progress downloads.
     try SocketPath.prepare(config.api.listen)
     let context = try await DaemonContext(config: config, logger: logger)
+    let restored = await context.pods.store.all()
+    Task { await context.network.checkRestored(restored, logger: logger) }
     try await withCleanUp {
       let streaming = try await StreamingServer.start(
         configuration: try Self.streamingConfiguration(config.api), runtime: ContainerStreams(daemon: context), logger: logger)

@@ -28,6 +28,26 @@ final class NetworkContext: Sendable {
       message: "Network plugin returns error: " + (networks.notReadyReason ?? "no CNI network configured"))
   }
 
+  /// After a restart: CNI CHECK of each ready pod's network (where its
+  /// cniVersion allows), so a pod whose network broke while the daemon was
+  /// down is named in the log rather than found out by its users.
+  func checkRestored(_ pods: [PodSandbox], logger: Logger) async {
+    let networks = watcher.current()
+    for pod in pods where pod.state == .ready {
+      guard let attached = pod.network, let netns = pod.namespaces.network,
+        let network = networks.network(named: attached.networkName)
+      else { continue }
+      do {
+        try await cni.check(network: network, pod: Self.podInfo(pod), netnsPath: netns)
+        logger.info("Checked pod network", metadata: ["pod": "\(pod.id)", "network": "\(network.name)"])
+      } catch .checkUnsupported {
+        continue
+      } catch {
+        logger.warning("Pod network check failed", metadata: ["pod": "\(pod.id)", "network": "\(network.name)", "error": "\(error)"])
+      }
+    }
+  }
+
   static func podInfo(_ pod: PodSandbox) -> CNIPodInfo {
     let metadata = pod.configMessage.metadata
     return CNIPodInfo(namespace: metadata.namespace, name: metadata.name, id: pod.id, uid: metadata.uid)

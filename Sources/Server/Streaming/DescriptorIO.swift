@@ -7,23 +7,28 @@ import Glibc
 
 /// Moving bytes between file descriptors (pipes, terminals, sockets) and the
 /// streaming server's byte streams without blocking a cooperative thread:
-/// reads go through DispatchIO, writes run on a dispatch queue.
+/// blocking reads and writes run on dispatch worker threads. (Not
+/// DispatchIO: its Linux event loop crashed under many concurrent sessions
+/// in this daemon, and it makes descriptors non-blocking behind our back.)
 enum DescriptorIO {
-  /// Chunks read from `fd` until end of file or an error. Takes ownership
-  /// of `fd`: it is closed when reading ends or the consumer stops.
+  private static let readers = DispatchQueue(label: "crio.stream.read", attributes: .concurrent)
+
+  /// Chunks read from `fd` until end of file or an error (a pipe's writer
+  /// gone, a terminal's process ended, a socket shut down). Takes ownership
+  /// of `fd`: it is closed when reading ends.
   static func chunks(of fd: Int32) -> AsyncStream<[UInt8]> {
     AsyncStream { continuation in
-      let queue = DispatchQueue(label: "crio.stream.read")
-      let channel = DispatchIO(type: .stream, fileDescriptor: fd, queue: queue) { _ in close(fd) }
-      channel.setLimit(lowWater: 1)
-      channel.read(offset: 0, length: Int.max, queue: queue) { done, data, _ in
-        if let data, !data.isEmpty { continuation.yield(Array(data)) }
-        if done {
-          continuation.finish()
-          channel.close()
+      readers.async {
+        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+          let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+          if count < 0 && errno == EINTR { continue }
+          guard count > 0 else { break }
+          continuation.yield(Array(buffer[..<count]))
         }
+        close(fd)
+        continuation.finish()
       }
-      continuation.onTermination = { _ in channel.close(flags: .stop) }
     }
   }
 
