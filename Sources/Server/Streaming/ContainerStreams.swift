@@ -78,8 +78,8 @@ struct ContainerStreams: StreamingRuntime {
     let path = runtime.config.attachSocketDir + "/" + record.id + "/attach"
     let fd = socket(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     guard fd >= 0 else { throw CRIError.internal("attach to container \(record.id): \(SystemError("socket"))") }
-    defer { close(fd) }
     guard Self.connect(fd, to: path) else {
+      close(fd)
       throw CRIError.internal("attach to container \(record.id): cannot connect to conmon's attach socket \(path): \(SystemError("connect").reason)")
     }
     let stdinOnce = record.configMessage.stdinOnce
@@ -102,12 +102,24 @@ struct ContainerStreams: StreamingRuntime {
         }
       }
       // conmon frames each packet with the pipe it came from: 2 stdout, 3 stderr.
-      for await packet in Self.packets(of: fd) where packet.count > 1 {
+      // The loop runs until the reader thread is done with the socket (a
+      // client that went away shuts the socket down to get there).
+      var packets = Self.packets(of: fd).makeAsyncIterator()
+      var clientGone = false
+      while let packet = await packets.next() {
+        guard !clientGone, packet.count > 1 else { continue }
         let writer = packet[0] == 3 ? io.stderr ?? io.stdout : io.stdout
-        do { try await writer?.write(Array(packet[1...])) } catch { break }
+        do {
+          try await writer?.write(Array(packet[1...]))
+        } catch {
+          clientGone = true
+          shutdown(fd, Int32(SHUT_RDWR))
+        }
       }
       inputs.cancel()
       await inputs.value
+      // Nothing reads or writes the socket any more.
+      close(fd)
     } onCancel: {
       shutdown(fd, Int32(SHUT_RDWR))
     }
