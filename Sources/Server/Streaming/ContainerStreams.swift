@@ -78,8 +78,9 @@ struct ContainerStreams: StreamingRuntime {
     let path = runtime.config.attachSocketDir + "/" + record.id + "/attach"
     let fd = socket(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     guard fd >= 0 else { throw CRIError.internal("attach to container \(record.id): \(SystemError("socket"))") }
+    let socket = OwnedSocket(fd)
     guard Self.connect(fd, to: path) else {
-      close(fd)
+      socket.close()
       throw CRIError.internal("attach to container \(record.id): cannot connect to conmon's attach socket \(path): \(SystemError("connect").reason)")
     }
     let stdinOnce = record.configMessage.stdinOnce
@@ -92,7 +93,7 @@ struct ContainerStreams: StreamingRuntime {
               await DescriptorIO.copy(from: stdin, to: fd) {
                 // conmon closes the container's stdin when the attach
                 // socket's write side closes, which stdin_once asks for.
-                if stdinOnce { shutdown(fd, Int32(SHUT_WR)) }
+                if stdinOnce { socket.shutdown(Int32(SHUT_WR)) }
               }
             }
           }
@@ -113,15 +114,15 @@ struct ContainerStreams: StreamingRuntime {
           try await writer?.write(Array(packet[1...]))
         } catch {
           clientGone = true
-          shutdown(fd, Int32(SHUT_RDWR))
+          socket.shutdown()
         }
       }
       inputs.cancel()
       await inputs.value
       // Nothing reads or writes the socket any more.
-      close(fd)
+      socket.close()
     } onCancel: {
-      shutdown(fd, Int32(SHUT_RDWR))
+      socket.shutdown()
     }
   }
 
@@ -176,17 +177,18 @@ struct ContainerStreams: StreamingRuntime {
       throw CRIError.internal(
         "failed to connect to localhost:\(port) inside namespace of pod \(pod.id): \(SystemError("connect").reason)")
     }
-    defer { close(fd) }
+    let socket = OwnedSocket(fd)
     let reader = dup(fd)
     await withTaskCancellationHandler {
       let inbound = Task {
-        await DescriptorIO.copy(from: stream.inbound, to: fd) { shutdown(fd, Int32(SHUT_WR)) }
+        await DescriptorIO.copy(from: stream.inbound, to: fd) { socket.shutdown(Int32(SHUT_WR)) }
       }
       await DescriptorIO.copy(from: reader, to: stream.outbound)
       inbound.cancel()
       await inbound.value
+      socket.close()
     } onCancel: {
-      shutdown(fd, Int32(SHUT_RDWR))
+      socket.shutdown()
     }
   }
 }

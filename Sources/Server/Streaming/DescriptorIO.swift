@@ -1,5 +1,6 @@
 import Dispatch
 import Streaming
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -75,5 +76,28 @@ enum DescriptorIO {
       guard await write(chunk, to: fd) else { break }
     }
     finished()
+  }
+}
+
+/// A socket that a cancellation handler may shut down while its owner may
+/// be closing it: the lock makes sure a shutdown never reaches a descriptor
+/// number that was closed and handed to someone else.
+final class OwnedSocket: Sendable {
+  let fd: Int32
+  private let closed = Mutex(false)
+
+  init(_ fd: Int32) { self.fd = fd }
+
+  func shutdown(_ how: Int32 = Int32(SHUT_RDWR)) {
+    closed.withLock { isClosed in
+      if !isClosed { _ = Glibc.shutdown(fd, how) }
+    }
+  }
+
+  func close() {
+    closed.withLock { isClosed in
+      if !isClosed { _ = Glibc.close(fd) }
+      isClosed = true
+    }
   }
 }
