@@ -97,7 +97,7 @@ public final class RegistryServer: Sendable {
       executable, ["serve", directory + "/config.yml"], stdout: directory + "/registry.log", stderr: directory + "/registry.log")
     let server = RegistryServer(host: host, directory: directory, pid: pid)
     do {
-      try await server.waitUntilAnswering()
+      try await server.waitUntilAnswering(basicAuth: basicAuth != nil)
       return server
     } catch {
       await server.stop(removingDirectory: false)
@@ -106,7 +106,7 @@ public final class RegistryServer: Sendable {
   }
 
   /// Polls GET /v2/ until any HTTP answer (200, or 401 behind auth).
-  private func waitUntilAnswering() async throws {
+  private func waitUntilAnswering(basicAuth: Bool) async throws {
     let deadline = ContinuousClock.now + .seconds(20)
     while ContinuousClock.now < deadline {
       if let status = Processes.reap(pid) {
@@ -121,6 +121,11 @@ public final class RegistryServer: Sendable {
         request.method = .GET
         if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(2)) {
           _ = try? await response.body.collect(upTo: 1 << 20)
+          // Only our own registry answers as configured (another process
+          // may have taken the port first; then ours exits and we retry).
+          guard (response.status.code == 401) == basicAuth else {
+            throw RegistryFixtureError("another server answers on \(host)")
+          }
           return
         }
       }
@@ -181,8 +186,21 @@ public final class RegistryServer: Sendable {
     }
   }
 
-  /// A TCP port on 127.0.0.1 that nothing listens on right now.
+  /// Ports this process has handed out: parallel tests must never be given
+  /// the same one, or one test's client would talk to another's registry.
+  private static let handedOut = Mutex<Set<Int>>([])
+
+  /// A TCP port on 127.0.0.1 that nothing listens on right now and that no
+  /// other caller in this process was given.
   public static func freePort() throws -> Int {
+    for _ in 0..<100 {
+      let port = try unusedPort()
+      if handedOut.withLock({ $0.insert(port).inserted }) { return port }
+    }
+    throw RegistryFixtureError("no free port on 127.0.0.1 that this process has not handed out already")
+  }
+
+  private static func unusedPort() throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     guard fd >= 0 else { throw SystemError("socket") }
     defer { close(fd) }
