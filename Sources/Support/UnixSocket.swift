@@ -4,11 +4,13 @@ import Glibc
 import Musl
 #endif
 
-/// Client side of Unix stream sockets.
+/// Client side of Unix sockets.
 public enum UnixSocket {
-  /// Connects to the socket at `path` and returns the descriptor (close-on-exec).
-  public static func connect(_ path: String) throws(SystemError) -> Int32 {
-    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+  /// Connects to the socket at `path` and returns the descriptor
+  /// (close-on-exec). `type` is SOCK_STREAM, or e.g. SOCK_SEQPACKET for
+  /// conmon's attach socket.
+  public static func connect(_ path: String, type: Int32 = Int32(SOCK_STREAM.rawValue)) throws(SystemError) -> Int32 {
+    let fd = socket(AF_UNIX, type | Int32(SOCK_CLOEXEC.rawValue), 0)
     guard fd >= 0 else { throw SystemError("socket", path: path) }
     var address = sockaddr_un()
     address.sun_family = sa_family_t(AF_UNIX)

@@ -81,9 +81,16 @@ func milliseconds(_ duration: Duration) -> String {
 
 /// Resident set size from /proc/<pid>/status (VmRSS), in MiB with one decimal.
 func rssMiB(_ pid: pid_t) -> String {
-  guard let status = try? Files.read("/proc/\(pid)/status"),
-    let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-    let kib = Int(line.split(separator: " ").dropFirst().first ?? "")
-  else { return "?" }
-  return "\(kib / 1024).\((kib % 1024) * 10 / 1024)"
+  let kib = kibibytes("VmRSS", pid)
+  return kib == 0 ? "?" : "\(kib / 1024).\((kib % 1024) * 10 / 1024)"
+}
+
+/// A "<field>: <n> kB" line of /proc/<pid>/<file> (status: VmRSS, VmHWM;
+/// smaps_rollup: Pss), in KiB; 0 when it cannot be read.
+func kibibytes(_ field: String, _ pid: pid_t, in file: String = "status") -> Int {
+  guard let text = try? Files.read("/proc/\(pid)/\(file)"),
+    let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
+    let value = Int(line.split(separator: " ").dropFirst().first ?? "")
+  else { return 0 }
+  return value
 }

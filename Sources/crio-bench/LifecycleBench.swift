@@ -118,8 +118,8 @@ struct LifecycleBench: AsyncParsableCommand {
     print("with \(containers) running containers: daemon RSS \(daemonKiB / 1024) MiB, \(conmons.count) conmons \(conmonKiB / 1024) MiB (\(conmonKiB / max(conmons.count, 1)) KiB each), total \((daemonKiB + conmonKiB) / 1024) MiB")
     // RSS counts shared pages (conmon's glib, the daemon's binary) once per
     // process; PSS splits them among their sharers.
-    let pss = ([daemon.pid] + conmons).reduce(0) { $0 + proportionalKiB($1) }
-    print("  proportional (PSS): daemon \(proportionalKiB(daemon.pid) / 1024) MiB, daemon + conmons \(pss / 1024) MiB")
+    let pss = ([daemon.pid] + conmons).reduce(0) { $0 + kibibytes("Pss", $1, in: "smaps_rollup") }
+    print("  proportional (PSS): daemon \(kibibytes("Pss", daemon.pid, in: "smaps_rollup") / 1024) MiB, daemon + conmons \(pss / 1024) MiB")
     let began = ContinuousClock.now
     _ = try await cri.runtime.stopPodSandbox(.with { $0.podSandboxID = podID })
     _ = try await cri.runtime.removePodSandbox(.with { $0.podSandboxID = podID })
@@ -168,15 +168,6 @@ struct LifecycleBench: AsyncParsableCommand {
       config: ImageConfiguration(architecture: Platform.current.architecture, os: "linux", config: defaults, rootfs: .init(diffIDs: [])))
     return tar
   }
-}
-
-/// Pss from /proc/<pid>/smaps_rollup, in KiB.
-func proportionalKiB(_ pid: pid_t) -> Int {
-  guard let rollup = try? Files.read("/proc/\(pid)/smaps_rollup"),
-    let line = rollup.split(separator: "\n").first(where: { $0.hasPrefix("Pss:") }),
-    let value = Int(line.split(separator: " ").dropFirst().first ?? "")
-  else { return 0 }
-  return value
 }
 
 extension String {

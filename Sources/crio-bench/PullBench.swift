@@ -94,14 +94,6 @@ struct PullBench: AsyncParsableCommand {
   }
 }
 
-func kibibytes(_ field: String, _ pid: pid_t) -> Int {
-  guard let status = try? Files.read("/proc/\(pid)/status"),
-    let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
-    let value = Int(line.split(separator: " ").dropFirst().first ?? "")
-  else { return 0 }
-  return value
-}
-
 private func milliseconds(median samples: [Duration]) -> Int64 {
   let (seconds, attoseconds) = samples.sorted()[samples.count / 2].components
   return seconds * 1000 + attoseconds / 1_000_000_000_000_000

@@ -44,8 +44,7 @@ extension CRIRuntimeService {
     }
     let collector = StatsCollector(daemon: daemon)
     var result: [Runtime_V1_ContainerStats] = []
-    for container in await daemon.containers(matching: listFilter) {
-      guard let record = try? await daemon.containers.store.find(container.id) else { continue }
+    for record in await daemon.containerRecords(matching: listFilter) {
       result.append(await collector.containerStats(record))
     }
     await daemon.stats.keep(only: Set(await daemon.containers.store.all().map(\.id) + daemon.pods.store.all().map { "pod:" + $0.id }))

@@ -26,16 +26,8 @@ extension DaemonContext {
   /// Containers matching a filter (ID prefix, state, pod ID prefix, every
   /// label of the selector), oldest first.
   func containers(matching filter: Runtime_V1_ContainerFilter?) async -> [Runtime_V1_Container] {
-    var result: [Runtime_V1_Container] = []
-    for stored in await containers.store.all().sorted(by: { $0.createdAt < $1.createdAt }) {
-      let record = await refreshed(stored)
+    await containerRecords(matching: filter).map { record in
       let config = record.configMessage
-      if let filter {
-        if !filter.id.isEmpty && !record.id.hasPrefix(filter.id) { continue }
-        if filter.hasState && filter.state.state != record.criState { continue }
-        if !filter.podSandboxID.isEmpty && !record.podID.hasPrefix(filter.podSandboxID) { continue }
-        if !filter.labelSelector.allSatisfy({ config.labels[$0.key] == $0.value }) { continue }
-      }
       var item = Runtime_V1_Container()
       item.id = record.id
       item.podSandboxID = record.podID
@@ -47,7 +39,23 @@ extension DaemonContext {
       item.createdAt = record.createdAt
       item.labels = config.labels
       item.annotations = config.annotations
-      result.append(item)
+      return item
+    }
+  }
+
+  /// The records of those containers, refreshed.
+  func containerRecords(matching filter: Runtime_V1_ContainerFilter?) async -> [ContainerRecord] {
+    var result: [ContainerRecord] = []
+    for stored in await containers.store.all().sorted(by: { $0.createdAt < $1.createdAt }) {
+      let record = await refreshed(stored)
+      if let filter {
+        if !filter.id.isEmpty && !record.id.hasPrefix(filter.id) { continue }
+        if filter.hasState && filter.state.state != record.criState { continue }
+        if !filter.podSandboxID.isEmpty && !record.podID.hasPrefix(filter.podSandboxID) { continue }
+        let labels = record.configMessage.labels
+        if !filter.labelSelector.allSatisfy({ labels[$0.key] == $0.value }) { continue }
+      }
+      result.append(record)
     }
     return result
   }

@@ -32,6 +32,11 @@ struct StatsCollector {
   }
 
   func containerStats(_ record: ContainerRecord) async -> Runtime_V1_ContainerStats {
+    await containerStats(record, cgroup: cgroupStats(record))
+  }
+
+  /// The stats from a cgroup reading the caller already has.
+  func containerStats(_ record: ContainerRecord, cgroup: ContainerCgroupStats?) async -> Runtime_V1_ContainerStats {
     let config = record.configMessage
     var stats = Runtime_V1_ContainerStats()
     stats.attributes = .with {
@@ -40,7 +45,7 @@ struct StatsCollector {
       $0.labels = config.labels
       $0.annotations = config.annotations
     }
-    if let cgroup = cgroupStats(record) {
+    if let cgroup {
       stats.cpu = await cpuUsage(cgroup, key: record.id)
       stats.memory = memoryUsage(cgroup)
       if let swap = cgroup.swapUsageBytes {
@@ -91,14 +96,23 @@ struct StatsCollector {
   /// A pod's figures: its containers' sums, its network namespace's
   /// interfaces (read through a process inside it), its process count.
   func podStats(_ pod: PodSandbox) async -> Runtime_V1_PodSandboxStats {
+    await podReadings(pod).stats
+  }
+
+  /// The pod's stats and the cgroup reading of each container (by ID),
+  /// each cgroup read once (ListPodSandboxMetrics needs both).
+  func podReadings(_ pod: PodSandbox) async -> (stats: Runtime_V1_PodSandboxStats, cgroups: [String: ContainerCgroupStats]) {
     let config = pod.configMessage
     let containers = await daemon.containers(of: pod.id)
     var linux = Runtime_V1_LinuxPodSandboxStats()
+    var readings: [String: ContainerCgroupStats] = [:]
     var cgroups: [ContainerCgroupStats] = []
     for record in containers.sorted(by: { $0.createdAt < $1.createdAt }) {
       let current = await daemon.refreshed(record)
-      linux.containers.append(await containerStats(current))
-      if current.state == .running, let cgroup = cgroupStats(current) { cgroups.append(cgroup) }
+      let cgroup = cgroupStats(current)
+      readings[current.id] = cgroup
+      linux.containers.append(await containerStats(current, cgroup: cgroup))
+      if current.state == .running, let cgroup { cgroups.append(cgroup) }
     }
     let now = DaemonContext.now()
     func sum(_ field: (ContainerCgroupStats) -> UInt64?) -> UInt64? {
@@ -119,7 +133,7 @@ struct StatsCollector {
       $0.processCount = .with { $0.value = sum(\.pidsCurrent) ?? 0 }
     }
     if let network = networkUsage(pod, containers: containers) { linux.network = network }
-    return .with {
+    let stats = Runtime_V1_PodSandboxStats.with {
       $0.attributes = .with {
         $0.id = pod.id
         $0.metadata = config.metadata
@@ -128,6 +142,7 @@ struct StatsCollector {
       }
       $0.linux = linux
     }
+    return (stats, readings)
   }
 
   /// /proc/<pid>/net/dev of a process in the pod's network namespace: a

@@ -76,13 +76,13 @@ struct ContainerStreams: StreamingRuntime {
     let record = try await runningContainer(request.containerID)
     let runtime = try daemon.containers.runtime(for: record)
     let path = runtime.config.attachSocketDir + "/" + record.id + "/attach"
-    let fd = socket(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-    guard fd >= 0 else { throw CRIError.internal("attach to container \(record.id): \(SystemError("socket"))") }
-    let socket = OwnedSocket(fd)
-    guard Self.connect(fd, to: path) else {
-      socket.close()
-      throw CRIError.internal("attach to container \(record.id): cannot connect to conmon's attach socket \(path): \(SystemError("connect").reason)")
+    let fd: Int32
+    do {
+      fd = try UnixSocket.connect(path, type: Int32(SOCK_SEQPACKET.rawValue))
+    } catch {
+      throw CRIError.internal("attach to container \(record.id): cannot connect to conmon's attach socket: \(error)")
     }
+    let socket = OwnedSocket(fd)
     let stdinOnce = record.configMessage.stdinOnce
     let bundle = record.bundle
     await withTaskCancellationHandler {
@@ -105,7 +105,8 @@ struct ContainerStreams: StreamingRuntime {
       // conmon frames each packet with the pipe it came from: 2 stdout, 3 stderr.
       // The loop runs until the reader thread is done with the socket (a
       // client that went away shuts the socket down to get there).
-      var packets = Self.packets(of: fd).makeAsyncIterator()
+      // A read of a SOCK_SEQPACKET socket returns one whole packet.
+      var packets = DescriptorIO.chunks(of: fd, bufferSize: 8193, closing: false).makeAsyncIterator()
       var clientGone = false
       while let packet = await packets.next() {
         guard !clientGone, packet.count > 1 else { continue }
@@ -123,41 +124,6 @@ struct ContainerStreams: StreamingRuntime {
       socket.close()
     } onCancel: {
       socket.shutdown()
-    }
-  }
-
-  static func connect(_ fd: Int32, to path: String) -> Bool {
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    let bytes = Array(path.utf8)
-    guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-      errno = ENAMETOOLONG
-      return false
-    }
-    withUnsafeMutableBytes(of: &address.sun_path) { raw in
-      for (index, byte) in bytes.enumerated() { raw[index] = byte }
-    }
-    return withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
-      }
-    }
-  }
-
-  /// Whole packets of a SOCK_SEQPACKET socket (one recv each, on a dispatch
-  /// thread), until it closes or is shut down.
-  static func packets(of fd: Int32) -> AsyncStream<[UInt8]> {
-    AsyncStream { continuation in
-      DispatchQueue.global().async {
-        var buffer = [UInt8](repeating: 0, count: 8193)
-        while true {
-          let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-          if count < 0 && errno == EINTR { continue }
-          guard count > 0 else { break }
-          continuation.yield(Array(buffer[..<count]))
-        }
-        continuation.finish()
-      }
     }
   }
 

@@ -15,19 +15,20 @@ enum DescriptorIO {
   private static let readers = DispatchQueue(label: "crio.stream.read", attributes: .concurrent)
 
   /// Chunks read from `fd` until end of file or an error (a pipe's writer
-  /// gone, a terminal's process ended, a socket shut down). Takes ownership
-  /// of `fd`: it is closed when reading ends.
-  static func chunks(of fd: Int32) -> AsyncStream<[UInt8]> {
+  /// gone, a terminal's process ended, a socket shut down). With `closing`
+  /// it takes ownership of `fd` and closes it when reading ends; otherwise
+  /// the caller closes it once the stream has finished.
+  static func chunks(of fd: Int32, bufferSize: Int = 64 << 10, closing: Bool = true) -> AsyncStream<[UInt8]> {
     AsyncStream { continuation in
       readers.async {
-        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        var buffer = [UInt8](repeating: 0, count: bufferSize)
         while true {
           let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
           if count < 0 && errno == EINTR { continue }
           guard count > 0 else { break }
           continuation.yield(Array(buffer[..<count]))
         }
-        close(fd)
+        if closing { close(fd) }
         continuation.finish()
       }
     }
