@@ -21,7 +21,8 @@ struct LifecycleBench: AsyncParsableCommand {
   func run() async throws {
     try await RegistryServer.withRunning { registry in
       let image = "\(registry.host)/lifecycle:1"
-      let rootfs = try await pushImage(to: registry)
+      let rootfs = try await BenchImage.push(
+        to: registry, repository: "lifecycle", applets: ["sh", "sleep"], cmd: ["/bin/sleep", "100000"])
       let dir = try Files.makeTemporaryDirectory(prefix: "crio-bench")
       defer { Files.removeTree(dir) }
       // DaemonProcess gives pods a loopback-only network: no CNI bridge cost.
@@ -153,20 +154,6 @@ struct LifecycleBench: AsyncParsableCommand {
       _ = try await Processes.run(runc, ["--root", root, "delete", "--force", id])
     }
     report("floor: runc create + runc start", samples)
-  }
-
-  func pushImage(to registry: RegistryServer) async throws -> TarBuilder {
-    var tar = TarBuilder()
-    tar.directory("bin", mode: 0o755)
-    tar.file("bin/busybox", try Files.readBytes("/bin/busybox"), mode: 0o755)
-    for applet in ["sh", "sleep"] { tar.symlink("bin/\(applet)", target: "busybox") }
-    for directory in ["proc", "sys", "dev", "etc", "tmp"] { tar.directory(directory, mode: 0o755) }
-    var defaults = ContainerDefaults()
-    defaults.cmd = ["/bin/sleep", "100000"]
-    _ = try await ImagePusher(host: registry.host).pushImage(
-      repository: "lifecycle", tag: "1", layers: [(try tar.gzip(), MediaType.ociLayerGzip, tar.diffID)],
-      config: ImageConfiguration(architecture: Platform.current.architecture, os: "linux", config: defaults, rootfs: .init(diffIDs: [])))
-    return tar
   }
 }
 

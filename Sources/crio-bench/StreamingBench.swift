@@ -21,14 +21,7 @@ struct StreamingBench: AsyncParsableCommand {
     try await RegistryServer.withRunning { registry in
       let dir = try Files.makeTemporaryDirectory(prefix: "crio-bench")
       defer { Files.removeTree(dir) }
-      var tar = TarBuilder()
-      tar.directory("bin", mode: 0o755)
-      tar.file("bin/busybox", try Files.readBytes("/bin/busybox"), mode: 0o755)
-      for applet in ["sh", "sleep", "true", "nc", "cat", "wc"] { tar.symlink("bin/\(applet)", target: "busybox") }
-      for directory in ["proc", "sys", "dev", "etc", "tmp"] { tar.directory(directory, mode: 0o755) }
-      _ = try await ImagePusher(host: registry.host).pushImage(
-        repository: "streaming", tag: "1", layers: [(try tar.gzip(), MediaType.ociLayerGzip, tar.diffID)],
-        config: ImageConfiguration(architecture: Platform.current.architecture, os: "linux", rootfs: .init(diffIDs: [])))
+      try await BenchImage.push(to: registry, repository: "streaming", applets: ["sh", "sleep", "true", "nc", "cat", "wc"])
       let daemon = try DaemonProcess(config: try registry.pullConfiguration(in: dir))
       try await withCleanUp {
         try await daemon.waitUntilReady(timeout: .seconds(30))
