@@ -92,7 +92,7 @@ let package = Package(
     // would pick it up.
     .target(
       name: "PodNetwork",
-      dependencies: ["Support"]
+      dependencies: ["Support", "OCI"]
     ),
     // zlib from Debian (zlib1g-dev) for SPDY/3 header compression.
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
@@ -213,7 +213,7 @@ let package = Package(
     .testTarget(name: "OCITests", dependencies: ["OCI"]),
     .testTarget(name: "ContainerSecurityTests", dependencies: ["ContainerSecurity", "OCI", "Support"]),
     .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI", "Support"]),
-    .testTarget(name: "PodNetworkTests", dependencies: ["PodNetwork", "Support", "CRIClient"]),
+    .testTarget(name: "PodNetworkTests", dependencies: ["PodNetwork", "Support", "CSupport", "OCI", "CRIClient"]),
     .testTarget(name: "ServerTests", dependencies: ["Server", "CRIAPI", "OCI", "PodNetwork", "Support"]),
     .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "Support", "TestFixtures"]),
     .testTarget(name: "StorageTests", dependencies: ["Storage", "OCI", "Support", "CArchive", "TestFixtures"]),

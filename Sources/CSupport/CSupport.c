@@ -205,3 +205,143 @@ int crio_connect_in_network_namespace(const char *namespace_path, unsigned short
   if (dial.result < 0) errno = dial.error;
   return dial.result;
 }
+
+#include <grp.h>
+#include <sys/syscall.h>
+
+// The user-namespace child: see crio_userns_fork. Only async-signal-safe
+// calls, as it is forked from a process with other threads.
+static void crio_userns_child_run(int channel) {
+  int32_t status = unshare(CLONE_NEWUSER) == 0 ? 0 : -errno;
+  if (write(channel, &status, sizeof(status)) != sizeof(status) || status != 0) _exit(1);
+  int32_t order[2];
+  // End of file: the caller only wanted the user namespace itself.
+  if (read(channel, order, sizeof(order)) != sizeof(order)) _exit(0);
+  // Become the namespace's root where it is mapped (sysctl files and
+  // namespace ownership follow the creator's IDs, not its capabilities).
+  if (setresgid(0, 0, 0) == 0) setgroups(0, NULL);
+  setresuid(0, 0, 0);
+  int32_t report[2] = {0, 0};
+  if (order[0] != 0 && unshare(order[0]) != 0) {
+    report[0] = -errno;
+  } else if (order[1] != 0) {
+    pid_t init = crio_start_pid_namespace_init();
+    if (init < 0) report[0] = -errno; else report[1] = init;
+  }
+  if (write(channel, report, sizeof(report)) != sizeof(report)) _exit(1);
+  // Keep the namespaces alive until the caller has pinned them.
+  char byte;
+  while (read(channel, &byte, 1) < 0 && errno == EINTR) {}
+  _exit(0);
+}
+
+pid_t crio_userns_fork(int *channel) {
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return -1;
+  pid_t child = fork();
+  if (child < 0) {
+    int saved = errno;
+    close(pair[0]);
+    close(pair[1]);
+    errno = saved;
+    return -1;
+  }
+  if (child == 0) {
+    close(pair[0]);
+    crio_userns_child_run(pair[1]);
+  }
+  close(pair[1]);
+  int32_t status = 0;
+  ssize_t got = read(pair[0], &status, sizeof(status));
+  if (got != sizeof(status) || status != 0) {
+    close(pair[0]);
+    waitpid(child, NULL, 0);
+    errno = (got == sizeof(status) && status < 0) ? -status : ECHILD;
+    return -1;
+  }
+  *channel = pair[0];
+  return child;
+}
+
+int crio_userns_continue(int channel, int flags, int pid_init, pid_t *init_pid) {
+  int32_t order[2] = {flags, pid_init ? 1 : 0};
+  if (write(channel, order, sizeof(order)) != sizeof(order)) return -1;
+  int32_t report[2];
+  ssize_t got = read(channel, report, sizeof(report));
+  if (got != sizeof(report)) {
+    errno = ECHILD;
+    return -1;
+  }
+  if (report[0] < 0) {
+    errno = -report[0];
+    return -1;
+  }
+  *init_pid = report[1];
+  return 0;
+}
+
+int crio_setns(int fd, int type) { return setns(fd, type); }
+
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP 0x00100000
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+struct crio_mount_attr {
+  uint64_t attr_set;
+  uint64_t attr_clr;
+  uint64_t propagation;
+  uint64_t userns_fd;
+};
+
+int crio_idmapped_clone(const char *source, int userns_fd, int recursive) {
+  unsigned int flags = OPEN_TREE_CLONE | O_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
+  int tree = (int)syscall(SYS_open_tree, AT_FDCWD, source, flags);
+  if (tree < 0) return -1;
+  struct crio_mount_attr attr;
+  memset(&attr, 0, sizeof(attr));
+  attr.attr_set = MOUNT_ATTR_IDMAP;
+  attr.userns_fd = (uint64_t)userns_fd;
+  if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) != 0) {
+    int saved = errno;
+    close(tree);
+    errno = saved;
+    return -1;
+  }
+  return tree;
+}
+
+int crio_attach_mount(int tree, const char *target) {
+  return (int)syscall(SYS_move_mount, tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH);
+}
+
+#include <sys/stat.h>
+#include <linux/stat.h>
+
+#ifndef STATX_ATTR_MOUNT_ROOT
+#define STATX_ATTR_MOUNT_ROOT 0x00002000
+#endif
+
+int crio_is_mount_root(const char *path) {
+  struct statx info;
+  if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &info) != 0) return -1;
+  if (!(info.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)) {
+    errno = ENOSYS;
+    return -1;
+  }
+  return (info.stx_attributes & STATX_ATTR_MOUNT_ROOT) ? 1 : 0;
+}
+
+int crio_thread_set_effective_uid(uid_t uid) {
+  // The raw system call changes the calling thread only; glibc's
+  // seteuid would change every thread of the process.
+  return (int)syscall(SYS_setresuid, (uid_t)-1, uid, (uid_t)-1);
+}

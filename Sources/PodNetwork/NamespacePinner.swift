@@ -23,6 +23,10 @@ public struct NamespacePinner: Sendable {
     var arguments = ["pinns", "--dir", request.directory, "--name", request.name]
     arguments += request.kinds.map { "--\($0.rawValue)" }
     if request.sharedPID { arguments.append("--pid") }
+    if let mappings = request.userNamespace {
+      arguments += mappings.uids.flatMap { ["--uid-map", $0.argument] }
+      arguments += mappings.gids.flatMap { ["--gid-map", $0.argument] }
+    }
     if let hostname = request.hostname { arguments += ["--hostname", hostname] }
     for (key, value) in request.sysctls { arguments += ["--sysctl", "\(key)=\(value)"] }
     let result: (status: Int32, stdout: String, stderr: String)

@@ -13,18 +13,24 @@ public struct PinnedNamespaces: Sendable, Equatable, Codable {
   public var network: String?
   public var ipc: String?
   public var uts: String?
+  /// The pod's own user namespace, when it has one (`userns_options` POD);
+  /// the other namespaces then belong to it.
+  public var user: String?
   /// The init process of the pod's shared PID namespace, when it has one
   /// (a PID namespace cannot be pinned: it dies with its PID 1).
   public var pidInit: PIDNamespaceInit?
 
-  public init(network: String? = nil, ipc: String? = nil, uts: String? = nil, pidInit: PIDNamespaceInit? = nil) {
+  public init(
+    network: String? = nil, ipc: String? = nil, uts: String? = nil, user: String? = nil, pidInit: PIDNamespaceInit? = nil
+  ) {
     self.network = network
     self.ipc = ipc
     self.uts = uts
+    self.user = user
     self.pidInit = pidInit
   }
 
-  public var paths: [String] { [network, ipc, uts].compactMap { $0 } }
+  public var paths: [String] { [network, ipc, uts, user].compactMap { $0 } }
 }
 
 /// The PID 1 of a pod's shared PID namespace, and the namespace's identity
@@ -86,11 +92,15 @@ public struct PinRequest: Sendable, Equatable {
   public var sysctls: [(key: String, value: String)]
   /// Also start a PID namespace the pod's containers share.
   public var sharedPID: Bool
+  /// Make the namespaces inside a new user namespace with these mappings.
+  public var userNamespace: UserNamespaceMappings?
 
   public init(
     name: String, directory: String, kinds: [Kind], hostname: String? = nil,
-    sysctls: [(key: String, value: String)] = [], sharedPID: Bool = false
+    sysctls: [(key: String, value: String)] = [], sharedPID: Bool = false,
+    userNamespace: UserNamespaceMappings? = nil
   ) {
+    self.userNamespace = userNamespace
     self.name = name
     self.directory = directory
     self.kinds = kinds
@@ -101,22 +111,30 @@ public struct PinRequest: Sendable, Equatable {
 
   public static func == (lhs: PinRequest, rhs: PinRequest) -> Bool {
     lhs.name == rhs.name && lhs.directory == rhs.directory && lhs.kinds == rhs.kinds && lhs.hostname == rhs.hostname
-      && lhs.sharedPID == rhs.sharedPID
+      && lhs.sharedPID == rhs.sharedPID && lhs.userNamespace == rhs.userNamespace
       && lhs.sysctls.map(\.key) == rhs.sysctls.map(\.key) && lhs.sysctls.map(\.value) == rhs.sysctls.map(\.value)
   }
 
   func path(of kind: Kind) -> String { "\(directory)/\(kind.rawValue)ns/\(name)" }
+
+  var userNamespacePath: String { "\(directory)/userns/\(name)" }
 
   /// Where the namespaces are once pinned.
   var pinned: PinnedNamespaces {
     PinnedNamespaces(
       network: kinds.contains(.network) ? path(of: .network) : nil,
       ipc: kinds.contains(.ipc) ? path(of: .ipc) : nil,
-      uts: kinds.contains(.uts) ? path(of: .uts) : nil)
+      uts: kinds.contains(.uts) ? path(of: .uts) : nil,
+      user: userNamespace != nil ? userNamespacePath : nil)
   }
 }
 
 public struct NamespaceError: Error, Sendable, Equatable, CustomStringConvertible {
   public let description: String
-  public init(_ description: String) { self.description = description }
+  /// The errno behind it, when one system call failed.
+  public let code: Int32
+  public init(_ description: String, code: Int32 = 0) {
+    self.description = description
+    self.code = code
+  }
 }

@@ -97,8 +97,14 @@ public enum Files {
     var info = stat()
     guard lstat(path, &info) == 0 else { return }
     guard info.st_mode & S_IFMT == S_IFDIR else {
+      if crio_is_mount_root(path) == 1 { umount2(path, Int32(MNT_DETACH)) }
       unlink(path)
       return
+    }
+    // A mount left below (a crash between mounting and unmounting) is
+    // detached, never descended into: its files are not this tree's.
+    if crio_is_mount_root(path) == 1 {
+      guard umount2(path, Int32(MNT_DETACH)) == 0 else { return }
     }
     for name in (try? list(path)) ?? [] {
       removeTree(path + "/" + name)
@@ -129,8 +135,10 @@ extension Files {
   /// Creates `relative` (a clean path of plain components) below `root`
   /// one component at a time with `openat`/`mkdirat`, never following a
   /// symbolic link: a link planted in an image cannot make this create
-  /// anything outside `root`.
-  public static func makeDirectoriesBeneath(root: String, _ relative: String, mode: mode_t = 0o755) throws(SystemError) {
+  /// anything outside `root`. The directories it makes get `owner`.
+  public static func makeDirectoriesBeneath(
+    root: String, _ relative: String, mode: mode_t = 0o755, owner: (uid: uid_t, gid: gid_t) = (0, 0)
+  ) throws(SystemError) {
     var current = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     guard current >= 0 else { throw SystemError("open", path: root) }
     defer { close(current) }
@@ -139,7 +147,11 @@ extension Files {
       let name = String(component)
       walked += "/" + name
       guard name != ".." else { throw SystemError(operation: "mkdir", path: walked, code: EINVAL) }
-      if mkdirat(current, name, mode) != 0 && errno != EEXIST {
+      if mkdirat(current, name, mode) == 0 {
+        if owner != (0, 0) && fchownat(current, name, owner.uid, owner.gid, AT_SYMLINK_NOFOLLOW) != 0 {
+          throw SystemError("fchownat", path: walked)
+        }
+      } else if errno != EEXIST {
         throw SystemError("mkdirat", path: walked)
       }
       let next = openat(current, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)

@@ -19,6 +19,8 @@ struct PinnsCommand: ParsableCommand {
   @Flag(help: "A new PID namespace with a minimal init, shared by the pod's containers.") var pid = false
   @Option(help: "Hostname in the new UTS namespace.") var hostname: String?
   @Option(help: "A namespaced sysctl key=value, repeatable.") var sysctl: [String] = []
+  @Option(name: .customLong("uid-map"), help: "container:host:length of a new user namespace, repeatable.") var uidMap: [String] = []
+  @Option(name: .customLong("gid-map"), help: "container:host:length of a new user namespace, repeatable.") var gidMap: [String] = []
 
   func run() throws {
     let kinds = [(net, PinRequest.Kind.network), (ipc, .ipc), (uts, .uts)].filter(\.0).map(\.1)
@@ -30,9 +32,25 @@ struct PinnsCommand: ParsableCommand {
       guard let equals = entry.firstIndex(of: "=") else { throw ValidationError("--sysctl expects key=value, got \(entry)") }
       return (key: String(entry[..<equals]), value: String(entry[entry.index(after: equals)...]))
     }
+    var userNamespace: UserNamespaceMappings?
+    if !uidMap.isEmpty || !gidMap.isEmpty {
+      func ranges(_ entries: [String], _ option: String) throws -> [IDMapRange] {
+        try entries.map { entry in
+          guard let range = IDMapRange(argument: entry) else { throw ValidationError("--\(option) expects container:host:length, got \(entry)") }
+          return range
+        }
+      }
+      do {
+        userNamespace = try UserNamespaceMappings(uids: ranges(uidMap, "uid-map"), gids: ranges(gidMap, "gid-map"))
+      } catch let error as NamespaceError {
+        throw ValidationError(error.description)
+      }
+    }
     do {
       let pinned = try Pinning.pinInThisProcess(
-        PinRequest(name: name, directory: dir, kinds: kinds, hostname: hostname, sysctls: sysctls, sharedPID: pid))
+        PinRequest(
+          name: name, directory: dir, kinds: kinds, hostname: hostname, sysctls: sysctls, sharedPID: pid,
+          userNamespace: userNamespace))
       if let pidInit = pinned.pidInit { print(pidInit.line) }
     } catch {
       printToStandardError("crio pinns: \(error)")

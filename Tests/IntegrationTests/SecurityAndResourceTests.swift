@@ -76,6 +76,34 @@ import Testing
     }
   }
 
+  static let fuseAnnotation = ["io.kubernetes.cri-o.Devices": "/dev/fuse:/dev/crio-fuse:rw"]
+
+  @Test func theDevicesAnnotationNeedsAllowedAnnotationsAndAllowedDevices() async throws {
+    let config = """
+      [crio.runtime]
+      allowed_devices = ["/dev/fuse"]
+      [crio.runtime.runtimes.runc]
+      allowed_annotations = ["io.kubernetes.cri-o.Devices"]
+
+      """
+    try await kit.withPod(extraConfig: config, pod: { $0.annotations = Self.fuseAnnotation }) { cri, _, pod in
+      let lines = try await behaviour.runToEnd(cri, pod: pod, Self.rootContainer("fuse", "ls -l /dev/crio-fuse")).lines
+      #expect(lines.contains { $0.hasPrefix("c") && $0.contains("10, 229") && $0.hasSuffix("/dev/crio-fuse") }, "\(lines)")
+      // A device outside allowed_devices is refused, naming it.
+      var other = PodSandboxTests.podConfig(name: "zero")
+      other.annotations = ["devices.crio.io": "/dev/zero"]
+      let otherPod = try await PodSandboxTests.run(cri, other)
+      #expect(await rpcCode { try await kit.create(cri, pod: otherPod, Self.rootContainer("zero", "true")) } == .invalidArgument)
+    }
+  }
+
+  @Test func theDevicesAnnotationIsInertUnlessAllowed() async throws {
+    try await kit.withPod(pod: { $0.annotations = Self.fuseAnnotation }) { cri, _, pod in
+      let lines = try await behaviour.runToEnd(cri, pod: pod, Self.rootContainer("no-fuse", "ls /dev/crio-fuse 2>&1; echo done")).lines
+      #expect(lines.contains { $0.contains("No such file") }, "\(lines)")
+    }
+  }
+
   @Test func aPrivilegedContainerNeedsAPrivilegedPod() async throws {
     try await kit.withPod { cri, _, pod in
       var privileged = ContainerTests.container("privileged", "true")

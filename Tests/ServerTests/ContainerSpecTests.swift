@@ -1,6 +1,7 @@
 import CRIAPI
 import FoundationEssentials
 import OCI
+import PodNetwork
 import Support
 import Testing
 
@@ -346,6 +347,49 @@ func invalidArgument(_ fixture: SpecFixture) -> String? {
     #expect(spec.linux?.namespaces == [Spec.Namespace(type: "mount")])
     #expect(spec.hostname == nil)
     #expect(spec.mounts?.first { $0.destination == "/dev/shm" }?.source == "/dev/shm")
+  }
+
+  @Test func podUserNamespaceIsJoinedWithItsMappings() throws {
+    let host = try TempRootfs()
+    var fixture = try SpecFixture()
+    let mappings = try UserNamespaceMappings(
+      uids: [IDMapRange(containerID: 0, hostID: 3_145_728, size: 65536)],
+      gids: [IDMapRange(containerID: 0, hostID: 3_211_264, size: 65536)])
+    fixture.inputs.userNamespace = PodUserNamespace(path: "/var/run/userns/pod", mappings: mappings)
+    var mapped = criMount(host.path, "/mapped")
+    mapped.uidMappings = [.with { $0.hostID = 3_145_728; $0.length = 65536 }]
+    mapped.gidMappings = [.with { $0.hostID = 3_211_264; $0.length = 65536 }]
+    fixture.inputs.config.mounts = [criMount(host.path, "/plain"), mapped]
+    fixture.inputs.idmappedMountSources = [1: "/bundle/idmapped/0"]
+    let spec = try fixture.build()
+    #expect(spec.linux?.namespaces?.first == Spec.Namespace(type: "user", path: "/var/run/userns/pod"))
+    #expect(spec.linux?.uidMappings == [Spec.IDMapping(containerID: 0, hostID: 3_145_728, size: 65536)])
+    #expect(spec.linux?.gidMappings == [Spec.IDMapping(containerID: 0, hostID: 3_211_264, size: 65536)])
+    // runc binds the staged idmapped clone, not the host path.
+    #expect(spec.mounts?.first { $0.destination == "/mapped" }?.source == "/bundle/idmapped/0")
+    #expect(spec.mounts?.first { $0.destination == "/plain" }?.source == host.path)
+    fixture.inputs.idmappedMountSources = [:]
+    #expect(invalidArgument(fixture)?.hasPrefix("mounts[1]") == true)
+  }
+
+  @Test func userNamespaceRequests() throws {
+    var options = Runtime_V1_NamespaceOption()
+    #expect(try PodUserNamespace.requested(options, field: "f") == nil)
+    options.usernsOptions.mode = .node
+    #expect(try PodUserNamespace.requested(options, field: "f") == nil)
+    options.usernsOptions.uids = [.with { $0.hostID = 100_000; $0.length = 65536 }]
+    #expect(throws: CRIError.self) { try PodUserNamespace.requested(options, field: "f") }
+    options.usernsOptions.mode = .pod
+    #expect(throws: CRIError.self) { try PodUserNamespace.requested(options, field: "f") }  // no gids
+    options.usernsOptions.gids = options.usernsOptions.uids
+    #expect(try PodUserNamespace.requested(options, field: "f")?.hostRootUID == 100_000)
+    options.usernsOptions.mode = .target
+    #expect(throws: CRIError.self) { try PodUserNamespace.requested(options, field: "f") }
+    options.usernsOptions.mode = .pod
+    options.pid = .node
+    #expect(throws: CRIError.self) { try PodUserNamespace.checkPodNamespaces(options) }
+    options.pid = .pod
+    #expect(throws: Never.self) { try PodUserNamespace.checkPodNamespaces(options) }
   }
 
   // MARK: Linux settings

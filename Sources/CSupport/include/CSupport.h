@@ -35,3 +35,29 @@ int crio_open_pty(int *master, int *slave);
 // `namespace_path` (a pinned netns file), from a short-lived thread that
 // alone enters the namespace. A connected TCP socket or -1 with errno.
 int crio_connect_in_network_namespace(const char *namespace_path, unsigned short port);
+
+// User namespaces. crio_userns_fork forks a child that unshares its user
+// namespace and reports back: the caller then writes /proc/<pid>/uid_map
+// and gid_map (it has CAP_SETUID where the child does not). Returns the
+// child's PID and sets *channel, or -1 with errno. Closing the channel
+// ends the child; /proc/<pid>/ns/user stays usable until then.
+pid_t crio_userns_fork(int *channel);
+// Once the maps are written: has the child unshare `flags` (namespaces
+// then owned by its user namespace) and, if pid_init, start a PID
+// namespace init there (*init_pid, in the caller's PID namespace). The
+// child keeps its namespaces until the channel is closed. 0 or -1 with errno.
+int crio_userns_continue(int channel, int flags, int pid_init, pid_t *init_pid);
+// setns(2) for the calling thread.
+int crio_setns(int fd, int type);
+
+// Idmapped mounts (Linux 5.12+): a detached clone of `source` whose IDs
+// are mapped through the user namespace `userns_fd`; a mount fd, or -1
+// with errno (EINVAL when the file system cannot be idmapped).
+int crio_idmapped_clone(const char *source, int userns_fd, int recursive);
+// Attaches a detached mount (from crio_idmapped_clone) on `target`.
+int crio_attach_mount(int tree, const char *target);
+// 1 when `path` is the root of a mount, 0 when not, -1 with errno.
+int crio_is_mount_root(const char *path);
+// Sets the calling thread's effective uid alone (setresuid(2) without
+// glibc's all-threads broadcast). 0 or -1 with errno.
+int crio_thread_set_effective_uid(uid_t uid);

@@ -1,6 +1,7 @@
 import Config
 import GRDB
 import Logging
+import PodNetwork
 import Runtime
 import Support
 
@@ -27,6 +28,9 @@ final class ContainerContext: Sendable {
   /// cgroup clean-up are then skipped) and how cgroups are named.
   let cgroups: CgroupLayout?
   let cgroupDriver: CgroupDriver
+  /// Why pods cannot have their own user namespace here (nil: they can),
+  /// found once at start by trying it on the layers' file system.
+  let userNamespacesUnsupported: String?
 
   init(config: CrioConfig, database: DatabasePool, logger: Logger) throws {
     store = try ContainerStore(database: database, kind: "container")
@@ -50,6 +54,10 @@ final class ContainerContext: Sendable {
     oomScoreAdjFloor = Self.mayLowerOOMScoreAdj() ? nil : Int(((try? Files.read("/proc/self/oom_score_adj")) ?? "0").trimmingNewline) ?? 0
     for directory in [bundlesDirectory, layersDirectory, config.runtime.containerExitsDir, config.runtime.containerAttachSocketDir] {
       try Files.makeDirectories(directory, mode: 0o700)
+    }
+    userNamespacesUnsupported = UserNamespaces.unsupportedReason(directory: layersDirectory)
+    if let reason = userNamespacesUnsupported {
+      logger.info("Pods cannot have their own user namespace on this host", metadata: ["reason": "\(reason)"])
     }
     if oomScoreAdjFloor != nil {
       logger.info("No CAP_SYS_RESOURCE: negative oom_score_adj values are clamped", metadata: ["floor": "\(oomScoreAdjFloor!)"])

@@ -8,7 +8,12 @@ import Glibc
 /// lower directories, with a writable upper directory of its own.
 enum ContainerRootfs {
   /// Mounts the overlay at `merged`; `lowerDirectories` bottom layer first.
-  static func mount(lowerDirectories: [String], layerDirectory: String, merged: String) throws(CRIError) {
+  /// In a pod with its own user namespace the layers are idmapped through
+  /// it (image root is the container's root, not the host's), and the
+  /// writable layer's root belongs to the container's root.
+  static func mount(
+    lowerDirectories: [String], layerDirectory: String, merged: String, userNamespace: PodUserNamespace? = nil
+  ) throws(CRIError) {
     let upper = layerDirectory + "/upper"
     let work = layerDirectory + "/work"
     do {
@@ -19,8 +24,25 @@ enum ContainerRootfs {
     guard !lowerDirectories.isEmpty else {
       throw .failedPrecondition("the image has no layers to make a root file system from")
     }
+    var lowers = lowerDirectories
+    // The overlay keeps its own references to the layers: the staged
+    // idmapped mounts go once it is mounted (or failed to be).
+    var stagingDirectory: String?
+    defer { if let stagingDirectory { IDMappedMounts.detachAll(in: stagingDirectory) } }
+    if let userNamespace {
+      guard chown(upper, userNamespace.hostRoot.uid, userNamespace.hostRoot.gid) == 0 else {
+        throw .internal("cannot give the container's writable layer to its root: \(SystemError("chown").reason)")
+      }
+      let fd = try userNamespace.open()
+      defer { close(fd) }
+      var mounts = IDMappedMounts(directory: merged + "-layers")
+      stagingDirectory = mounts.directory
+      lowers = try lowers.map { (lower) throws(CRIError) in
+        try mounts.stage(lower, userNamespace: fd, recursive: false, what: "image layer")
+      }
+    }
     // overlayfs lists the topmost lower directory first.
-    let options = "lowerdir=\(lowerDirectories.reversed().joined(separator: ":")),upperdir=\(upper),workdir=\(work)"
+    let options = "lowerdir=\(lowers.reversed().joined(separator: ":")),upperdir=\(upper),workdir=\(work)"
     guard options.utf8.count < 4000 else {
       throw .failedPrecondition("the image has too many layers (\(lowerDirectories.count)) for one overlay mount")
     }

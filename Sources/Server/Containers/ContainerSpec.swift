@@ -2,6 +2,7 @@ import CRIAPI
 import Config
 import ContainerSecurity
 import OCI
+import PodNetwork
 import Support
 
 #if canImport(Glibc)
@@ -52,6 +53,17 @@ struct ContainerSpecInputs: Sendable {
   var seccompDefaultWhenEmpty = true
   /// `additional_devices`: "/dev/host[:/dev/container][:rwm]" for every container.
   var additionalDevices: [String] = []
+  /// The pod's devices annotation (`devices.crio.io` or the older
+  /// `io.kubernetes.cri-o.Devices`), when its runtime handler's
+  /// `allowed_annotations` let the pod use it.
+  var annotationDevices: String? = nil
+  /// `allowed_devices`: the host devices that annotation may name.
+  var allowedDevices: [String] = []
+  /// The pod's own user namespace, which the container joins; nil is the host's.
+  var userNamespace: PodUserNamespace? = nil
+  /// Where the caller staged idmapped clones of the CRI mounts that have
+  /// uid/gid mappings, by index in `config.mounts`.
+  var idmappedMountSources: [Int: String] = [:]
 }
 
 /// Facts about the host the spec depends on; `current` reads them, tests pass their own.
@@ -122,6 +134,11 @@ enum ContainerSpecBuilder {
 
     var linux = Spec.Linux()
     linux.namespaces = try namespaces(inputs, host: host)
+    if let userNamespace = inputs.userNamespace {
+      // runc wants the mappings even when it joins the namespace by path.
+      linux.uidMappings = userNamespace.mappings.uids
+      linux.gidMappings = userNamespace.mappings.gids
+    }
     linux.cgroupsPath = inputs.cgroupsPath
     linux.resources = resources(config.linux, privileged: privileged)
     linux.seccomp = try seccomp(inputs, capabilities: process.capabilities?.bounding ?? [])
@@ -160,10 +177,8 @@ enum ContainerSpecBuilder {
 
   static func namespaces(_ inputs: ContainerSpecInputs, host: ContainerSpecHost) throws(CRIError) -> [Spec.Namespace] {
     var result: [Spec.Namespace] = []
-    if inputs.config.linux.securityContext.namespaceOptions.hasUsernsOptions,
-      inputs.config.linux.securityContext.namespaceOptions.usernsOptions.mode == .pod
-    {
-      throw .invalidArgument(Self.userNamespacesRefusal)
+    if let userNamespace = inputs.userNamespace {
+      result.append(Spec.Namespace(type: "user", path: userNamespace.path))
     }
     switch inputs.config.linux.securityContext.namespaceOptions.pid {
     case .node:
@@ -183,11 +198,6 @@ enum ContainerSpecBuilder {
     if host.cgroupV2 { result.append(Spec.Namespace(type: "cgroup")) }
     return result
   }
-
-  /// Status announces no user-namespace support, so kubelet does not ask;
-  /// another client that does gets this rather than a container without one.
-  static let userNamespacesRefusal =
-    "user namespaces (namespace_options.userns_options mode POD) are not supported by this runtime yet; run the pod without hostUsers: false"
 
   // MARK: - Resources
 

@@ -46,11 +46,8 @@ extension ContainerSpecBuilder {
       if mount.hasImage {
         throw .invalidArgument("\(field): image volumes are not supported")
       }
-      if !mount.uidMappings.isEmpty || !mount.gidMappings.isEmpty {
-        throw .invalidArgument("\(field): id-mapped mounts are not supported")
-      }
       let destination = try containerPath(mount.containerPath, field: "\(field).container_path")
-      let source = mount.hostPath
+      var source = mount.hostPath
       guard source.hasPrefix("/") else {
         throw .invalidArgument("\(field).host_path \(String(reflecting: source)) is not an absolute path")
       }
@@ -59,6 +56,13 @@ extension ContainerSpecBuilder {
       }
       guard Files.kind(of: source) != .missing else {
         throw .invalidArgument("\(field).host_path \(source) does not exist")
+      }
+      if !mount.uidMappings.isEmpty || !mount.gidMappings.isEmpty {
+        // The caller made the idmapped clone; runc binds that.
+        guard let staged = inputs.idmappedMountSources[index] else {
+          throw .invalidArgument("\(field): uid_mappings and gid_mappings go together")
+        }
+        source = staged
       }
       var options = ["rbind", mount.readonly ? "ro" : "rw"]
       switch mount.propagation {

@@ -82,6 +82,10 @@ extension ContainerSpecBuilder {
     var result: [ContainerDevice] = []
     do {
       result += try HostDevices.additionalDevices(inputs.additionalDevices)
+      if let annotation = inputs.annotationDevices {
+        result += try HostDevices.annotationDevices(
+          annotation, allowed: HostDevices.parseAllowedDevices(inputs.allowedDevices))
+      }
       for device in inputs.config.devices {
         result += try HostDevices.resolve(
           hostPath: device.hostPath, containerPath: device.containerPath, permissions: device.permissions)

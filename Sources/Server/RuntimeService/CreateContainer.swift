@@ -1,7 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CRIAPI
 import ContainerSecurity
 import GRPCCore
 import OCI
+import PodNetwork
 import Runtime
 import Support
 
@@ -53,6 +57,7 @@ struct ContainerCreation: Sendable {
     }
     let imageConfig = try OCIJSON.decode(ImageConfiguration.self, from: image.config, kind: "image config")
     let podConfig = pod.configMessage
+    let userNamespace = try PodUserNamespace.forContainer(config, pod: pod)
     let requestedLog = try Self.logPath(directory: podConfig.logDirectory, relative: config.logPath)
 
     let containers = daemon.containers
@@ -75,9 +80,20 @@ struct ContainerCreation: Sendable {
       undo.append { Files.removeTree(bundle) }
       undo.append { Files.removeTree(layerDirectory) }
       let lowers = image.layers.map { daemon.images.layers.diffPath(chainID: $0) }
-      try ContainerRootfs.mount(lowerDirectories: lowers, layerDirectory: layerDirectory, merged: bundle + "/rootfs")
+      try ContainerRootfs.mount(
+        lowerDirectories: lowers, layerDirectory: layerDirectory, merged: bundle + "/rootfs", userNamespace: userNamespace)
       undo.append { ContainerRootfs.unmount(bundle + "/rootfs") }
-      try Self.makeImageVolumes(imageConfig.config?.volumes.map { Array($0.keys) } ?? [], rootfs: bundle + "/rootfs")
+      try Self.makeImageVolumes(
+        imageConfig.config?.volumes.map { Array($0.keys) } ?? [], rootfs: bundle + "/rootfs",
+        owner: userNamespace?.hostRoot ?? (0, 0))
+      // runc binds these idmapped clones; they go once it has.
+      let idmappedDirectory = bundle + "/idmapped"
+      undo.append { IDMappedMounts.detachAll(in: idmappedDirectory) }
+      let idmappedSources = try Self.stageIDMappedMounts(config.mounts, directory: idmappedDirectory, pod: userNamespace)
+      if userNamespace != nil {
+        try Files.makeTraversable(bundle + "/rootfs")
+        try Files.makeTraversable(pod.directory)
+      }
 
       let spec = try ContainerSpecBuilder.build(ContainerSpecInputs(
         containerID: id, config: config, podConfig: podConfig, image: imageConfig, rootfs: bundle + "/rootfs",
@@ -91,7 +107,9 @@ struct ContainerCreation: Sendable {
         allowedOOMScoreAdjMin: containers.oomScoreAdjFloor,
         defaultSeccompProfile: daemon.config.runtime.seccompProfile,
         seccompDefaultWhenEmpty: daemon.config.runtime.seccompUseDefaultWhenEmpty,
-        additionalDevices: daemon.config.runtime.additionalDevices))
+        additionalDevices: daemon.config.runtime.additionalDevices,
+        annotationDevices: try annotationDevices(pod: pod), allowedDevices: daemon.config.runtime.allowedDevices,
+        userNamespace: userNamespace, idmappedMountSources: idmappedSources))
       let ociBundle = try OCIBundle.create(at: bundle, spec: spec)
       if let parent = logPath.lastIndex(of: "/") {
         try Files.makeDirectories(String(logPath[..<parent]), mode: 0o755)
@@ -110,6 +128,7 @@ struct ContainerCreation: Sendable {
         id: id, name: name, bundle: ociBundle, logPath: logPath,
         terminal: config.tty, stdin: config.stdin, stdinOnce: config.stdinOnce)
       undo.append { try? await runtime.delete(id: id, force: true) }
+      IDMappedMounts.detachAll(in: idmappedDirectory)
       record.pid = process.pid
       try await containers.store.save(record)
       daemon.logger.info("Created container", metadata: ["id": "\(id)", "name": "\(name)", "pod": "\(pod.id)"])
@@ -125,15 +144,68 @@ struct ContainerCreation: Sendable {
   /// container's root (CRI-O's `image_volumes = "mkdir"`). The paths come
   /// from the image, so they must be clean and absolute, and are made
   /// without following links.
-  static func makeImageVolumes(_ volumes: [String], rootfs: String) throws(CRIError) {
+  static func makeImageVolumes(_ volumes: [String], rootfs: String, owner: (uid: UInt32, gid: UInt32)) throws(CRIError) {
     for volume in volumes.sorted() {
       do {
         let path = try UntrustedValues.volumePath(volume)
-        try Files.makeDirectoriesBeneath(root: rootfs, path)
+        try Files.makeDirectoriesBeneath(root: rootfs, path, owner: owner)
       } catch {
         throw .invalidArgument("the image declares volume \(Quoting.doubleQuoted(volume)), which cannot be made: \(error)")
       }
     }
+  }
+
+  /// Idmapped clones of the CRI mounts that carry uid/gid mappings (kubelet
+  /// sets the pod's for its volumes), by mount index. The pod's own user
+  /// namespace serves mappings equal to its own; others get one made for
+  /// the mount alone.
+  static func stageIDMappedMounts(
+    _ mounts: [Runtime_V1_Mount], directory: String, pod: PodUserNamespace?
+  ) throws(CRIError) -> [Int: String] {
+    var sources: [Int: String] = [:]
+    var staging = IDMappedMounts(directory: directory)
+    for (index, mount) in mounts.enumerated() where !mount.uidMappings.isEmpty || !mount.gidMappings.isEmpty {
+      let field = "mounts[\(index)]"
+      let mappings: UserNamespaceMappings
+      do {
+        mappings = try UserNamespaceMappings(
+          uids: mount.uidMappings.map(IDMapRange.init), gids: mount.gidMappings.map(IDMapRange.init))
+      } catch {
+        throw .invalidArgument("\(field): \(error.description.replacingOccurrences(of: "userns_options.", with: ""))")
+      }
+      guard mount.hostPath.hasPrefix("/"), Files.kind(of: mount.hostPath) != .missing else {
+        throw .invalidArgument("\(field).host_path \(String(reflecting: mount.hostPath)) is not an existing absolute path")
+      }
+      let fd: Int32
+      if let pod, pod.mappings == mappings {
+        fd = try pod.open()
+      } else {
+        do {
+          fd = try UserNamespaces.open(mappings)
+        } catch {
+          throw .internal("\(field): \(error.description)")
+        }
+      }
+      defer { close(fd) }
+      sources[index] = try staging.stage(mount.hostPath, userNamespace: fd, recursive: true, what: "\(field) \(mount.containerPath)")
+    }
+    return sources
+  }
+
+  /// The pod's devices annotation, if its runtime handler allows it (CRI-O
+  /// reads it from the pod, under its current or its deprecated name, which
+  /// are allowed together).
+  func annotationDevices(pod: PodSandbox) throws(CRIError) -> String? {
+    let names = ["devices.crio.io", "io.kubernetes.cri-o.Devices"]
+    let annotations = pod.configMessage.annotations
+    guard let value = names.lazy.compactMap({ annotations[$0] }).first else { return nil }
+    let allowed: AnnotationAllowList
+    do {
+      allowed = try AnnotationAllowList(allowed: daemon.config.runtime.runtimes[pod.runtimeHandler]?.allowedAnnotations ?? [])
+    } catch {
+      throw .internal("runtime handler \(pod.runtimeHandler): \(error)")
+    }
+    return names.contains(where: allowed.permits) ? value : nil
   }
 
   /// The container's log file: inside the pod's log directory (never

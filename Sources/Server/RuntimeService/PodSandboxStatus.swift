@@ -46,6 +46,7 @@ extension PodSandbox {
         ("network", .string(namespaces.network ?? "")),
         ("ipc", .string(namespaces.ipc ?? "")),
         ("uts", .string(namespaces.uts ?? "")),
+        ("user", .string(namespaces.user ?? "")),
       ])),
       ("resolvPath", .string(directory + "/resolv.conf")),
       ("hostsPath", .string(directory + "/hosts")),

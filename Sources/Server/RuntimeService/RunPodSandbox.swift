@@ -14,10 +14,12 @@ extension CRIRuntimeService {
   ) async throws -> Runtime_V1_RunPodSandboxResponse {
     let config = request.config
     try PodFiles.validate(config)
-    // POD is the enum's zero value: only a set userns_options asks for one.
     let options = config.linux.securityContext.namespaceOptions
-    guard !options.hasUsernsOptions || options.usernsOptions.mode != .pod else {
-      throw CRIError.invalidArgument(ContainerSpecBuilder.userNamespacesRefusal)
+    if try PodUserNamespace.requested(options, field: "linux.security_context.namespace_options") != nil {
+      try PodUserNamespace.checkPodNamespaces(options)
+      if let reason = daemon.containers.userNamespacesUnsupported {
+        throw CRIError.failedPrecondition("this host cannot give a pod its own user namespace: \(reason)")
+      }
     }
     let handler = request.runtimeHandler.isEmpty ? daemon.config.runtime.defaultRuntime : request.runtimeHandler
     guard daemon.config.runtime.runtimes[handler] != nil else {
@@ -95,12 +97,23 @@ struct PodCreation: Sendable {
         try Files.makeDirectories(config.logDirectory, mode: 0o755)
       }
 
+      let userNamespace = try PodUserNamespace.requested(options, field: "linux.security_context.namespace_options")
       var shmPath: String?
       if !hostIPC {
         let path = directory + "/shm"
         try PodFiles.mountShm(at: path)
         shmPath = path
         undo.append { PodFiles.unmount(path) }
+      }
+
+      if let userNamespace {
+        // The pod's root owns its files, as it would without a user namespace.
+        let (uid, gid) = (userNamespace.hostRootUID, userNamespace.hostRootGID)
+        for path in ["hostname", "hosts", "resolv.conf", "shm"].map({ directory + "/" + $0 }) where Files.kind(of: path) != .missing {
+          guard chown(path, uid, gid) == 0 else {
+            throw CRIError.internal("cannot give \(path) to the pod's root (\(uid):\(gid)): \(SystemError("chown").reason)")
+          }
+        }
       }
 
       var kinds: [PinRequest.Kind] = []
@@ -111,7 +124,8 @@ struct PodCreation: Sendable {
       if !kinds.isEmpty || sharedPID {
         namespaces = try await pods.pinner.pin(PinRequest(
           name: id, directory: pods.namespacesDirectory, kinds: kinds,
-          hostname: hostNetwork ? nil : hostname, sysctls: sysctls, sharedPID: sharedPID))
+          hostname: hostNetwork ? nil : hostname, sysctls: sysctls, sharedPID: sharedPID,
+          userNamespace: userNamespace))
         let pinned = namespaces
         undo.append { try? NamespacePinner.unpin(pinned) }
       }

@@ -23,18 +23,21 @@ extension CRIRuntimeService {
 
     var response = Runtime_V1_StatusResponse()
     response.status.conditions = [runtimeReady, networkReady]
+    // Recursive read-only mounts are not announced; user namespaces are
+    // where the host can do them (probed at start).
+    var features = Runtime_V1_RuntimeHandlerFeatures()
+    features.userNamespaces = daemon.containers.userNamespacesUnsupported == nil
     response.runtimeHandlers = daemon.config.runtime.runtimes.keys.sorted().map { name in
       var handler = Runtime_V1_RuntimeHandler()
       handler.name = name
-      // Neither recursive read-only mounts nor user namespaces are offered yet.
-      handler.features = Runtime_V1_RuntimeHandlerFeatures()
+      handler.features = features
       return handler
     }
     // The default handler is also announced under the empty name, as kubelet
     // looks up pods without a RuntimeClass that way.
     var defaultHandler = Runtime_V1_RuntimeHandler()
     defaultHandler.name = ""
-    defaultHandler.features = Runtime_V1_RuntimeHandlerFeatures()
+    defaultHandler.features = features
     response.runtimeHandlers.insert(defaultHandler, at: 0)
     response.features = Runtime_V1_RuntimeFeatures()
     if request.verbose {
