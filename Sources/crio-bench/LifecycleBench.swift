@@ -17,6 +17,8 @@ struct LifecycleBench: AsyncParsableCommand {
 
   @Option(help: "Pods (one container each) to time.") var runs = 20
   @Option(help: "Running containers for the memory figure.") var containers = 100
+  @Flag(help: "Give every pod its own user namespace (kubelet's hostUsers: false): idmapped layers.")
+  var userNamespace = false
 
   func run() async throws {
     try await RegistryServer.withRunning { registry in
@@ -46,6 +48,7 @@ struct LifecycleBench: AsyncParsableCommand {
       $0.metadata.name = "bench-\(index)"
       $0.metadata.namespace = "bench"
       $0.metadata.uid = "uid-bench-\(index)"
+      if userNamespace { $0.linux.securityContext.namespaceOptions.usernsOptions = Self.userns }
     }
   }
 
@@ -54,7 +57,16 @@ struct LifecycleBench: AsyncParsableCommand {
       $0.metadata.name = "sleeper"
       $0.image.image = image
       $0.command = ["/bin/sleep", "100000"]
+      if userNamespace { $0.linux.securityContext.namespaceOptions.usernsOptions = Self.userns }
     }
+  }
+
+  /// Container IDs 0-65535 as host IDs from 3145728, as kubelet would hand out.
+  static let userns = Runtime_V1_UserNamespace.with {
+    let range = Runtime_V1_IDMapping.with { $0.hostID = 3_145_728; $0.length = 65536 }
+    $0.mode = .pod
+    $0.uids = [range]
+    $0.gids = [range]
   }
 
   func measureLifecycle(_ cri: CRIConnection, image: String) async throws {

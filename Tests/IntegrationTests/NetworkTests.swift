@@ -124,7 +124,11 @@ import Testing
   @Test func podsGetAddressesAndReachEachOtherTheHostAndHostPorts() async throws {
     try await withNetwork { cri, daemon, network in
       let hostPort = Int32.random(in: 20000...30000)
-      let server = try await PodSandboxTests.run(cri, Self.pod("server", ports: [(hostPort, 8080)]))
+      // The server pod has its own user namespace: its network namespace
+      // belongs to it, and CNI and host ports work all the same.
+      var serverConfig = Self.pod("server", ports: [(hostPort, 8080)])
+      serverConfig.linux.securityContext.namespaceOptions.usernsOptions = UserNamespaceTests.userns()
+      let server = try await PodSandboxTests.run(cri, serverConfig)
       let client = try await PodSandboxTests.run(cri, Self.pod("client"))
       let serverIP = try await podIP(cri, server)
       let clientIP = try await podIP(cri, client)

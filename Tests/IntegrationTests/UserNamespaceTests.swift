@@ -55,7 +55,7 @@ import Testing
       var config = SecurityAndResourceTests.rootContainer(
         "userns",
         """
-        cat /proc/self/uid_map /proc/self/gid_map; echo "uid=$(id -u)"
+        cat /proc/self/uid_map /proc/self/gid_map; echo "uid=$(id -u)"; echo "groups=$(id -G)"
         stat -c 'bin %u:%g' /bin/busybox; stat -c 'root %u:%g' /
         touch /created && echo CREATED; mkdir -p /etc/made && echo MKDIR
         stat -c 'vol %n %u:%g' /vol/root-file /vol/user-file; touch /vol/written && echo VOLWRITE
@@ -65,6 +65,7 @@ import Testing
         """)
       config.linux.securityContext.namespaceOptions.usernsOptions = Self.userns()
       config.linux.securityContext.namespaceOptions.pid = .pod
+      config.linux.securityContext.supplementalGroups = [1234]
       config.mounts = [.with {
         $0.hostPath = volume
         $0.containerPath = "/vol"
@@ -77,6 +78,9 @@ import Testing
       let map = "0 \(Self.hostBase) 65536"
       #expect(lines.filter { $0.split(separator: " ").joined(separator: " ") == map }.count == 2, "\(lines)")
       #expect(lines.contains("uid=0"))
+      // setgroups stays allowed in the pod's namespace (its maps were
+      // written from outside), so supplemental groups apply.
+      #expect(lines.contains { $0.hasPrefix("groups=") && $0.split(separator: " ").contains("1234") }, "\(lines)")
       // Image files and the writable layer's root belong to the container's root.
       #expect(lines.contains("bin 0:0"), "\(lines)")
       #expect(lines.contains("root 0:0"))
