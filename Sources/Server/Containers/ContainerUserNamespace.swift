@@ -115,8 +115,9 @@ struct IDMappedMounts {
     targets.append(target)
     let tree = crio_idmapped_clone(source, fd, recursive ? 1 : 0)
     guard tree >= 0 else {
+      let code = errno
       let reason = SystemError("mount_setattr").reason
-      throw errno == EINVAL || errno == ENOSYS || errno == EPERM
+      throw code == EINVAL || code == ENOSYS || code == EPERM
         ? .failedPrecondition("\(what) (\(source)) cannot be idmapped: its file system or this kernel does not support idmapped mounts (\(reason))")
         : .internal("cannot make an idmapped mount of \(what) (\(source)): \(reason)")
     }

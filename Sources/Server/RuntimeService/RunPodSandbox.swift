@@ -15,7 +15,8 @@ extension CRIRuntimeService {
     let config = request.config
     try PodFiles.validate(config)
     let options = config.linux.securityContext.namespaceOptions
-    if try PodUserNamespace.requested(options, field: "linux.security_context.namespace_options") != nil {
+    let userNamespace = try PodUserNamespace.requested(options, field: "linux.security_context.namespace_options")
+    if userNamespace != nil {
       try PodUserNamespace.checkPodNamespaces(options)
       if let reason = daemon.containers.userNamespacesUnsupported {
         throw CRIError.failedPrecondition("this host cannot give a pod its own user namespace: \(reason)")
@@ -33,7 +34,9 @@ extension CRIRuntimeService {
     // The creation runs to its end even if this caller's deadline passes;
     // kubelet's retry with the same name joins it or collects its result.
     let id = try await pods.creations.create(name) {
-      try await PodCreation(daemon: daemon, config: config, configBytes: configBytes, name: name, handler: handler).run()
+      try await PodCreation(
+        daemon: daemon, config: config, configBytes: configBytes, name: name, handler: handler, userNamespace: userNamespace
+      ).run()
     }
     var response = Runtime_V1_RunPodSandboxResponse()
     response.podSandboxID = id
@@ -49,6 +52,8 @@ struct PodCreation: Sendable {
   let configBytes: [UInt8]
   let name: String
   let handler: String
+  /// The pod's own user namespace mappings; nil shares the host's.
+  let userNamespace: UserNamespaceMappings?
 
   func run() async throws -> String {
     let pods = daemon.pods
@@ -97,7 +102,6 @@ struct PodCreation: Sendable {
         try Files.makeDirectories(config.logDirectory, mode: 0o755)
       }
 
-      let userNamespace = try PodUserNamespace.requested(options, field: "linux.security_context.namespace_options")
       var shmPath: String?
       if !hostIPC {
         let path = directory + "/shm"
