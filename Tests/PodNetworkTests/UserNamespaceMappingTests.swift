@@ -59,6 +59,13 @@ import Testing
     if let expected { #expect(expected.argument == text) }
   }
 
+  /// sysfs cannot be idmapped: the daemon then says so (and Status does
+  /// not announce user namespaces).
+  @Test func aFileSystemWithoutIdmappedMountsIsNamed() {
+    let reason = UserNamespaces.unsupportedReason(directory: "/sys/kernel")
+    #expect(reason?.contains("idmapped mounts of /sys/kernel fail") == true, "\(reason ?? "nil")")
+  }
+
   /// A real user namespace and idmapped mount: a file owned by root on
   /// disk is seen as the mapped root through the mount.
   @Test func idmappedMountShowsMappedOwners() throws {
