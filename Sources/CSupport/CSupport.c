@@ -212,6 +212,10 @@ int crio_connect_in_network_namespace(const char *namespace_path, unsigned short
 // The user-namespace child: see crio_userns_fork. Only async-signal-safe
 // calls, as it is forked from a process with other threads.
 static void crio_userns_child_run(int channel) {
+  // Hold nothing of the parent's open (a file being written stays busy for
+  // exec while any process has it open for writing).
+  if (channel > 3) close_range(3, channel - 1, 0);
+  close_range(channel + 1, ~0U, 0);
   int32_t status = unshare(CLONE_NEWUSER) == 0 ? 0 : -errno;
   if (write(channel, &status, sizeof(status)) != sizeof(status) || status != 0) _exit(1);
   int32_t order[2];

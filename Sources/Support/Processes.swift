@@ -60,14 +60,22 @@ public enum Processes {
 
     let argv = ([executable] + arguments).map { strdup($0) } + [nil]
     defer { for arg in argv { free(arg) } }
+    let envp = environment.map { $0.map { strdup($0) } + [nil] }
+    defer { for entry in envp ?? [] { free(entry) } }
     var pid: pid_t = 0
-    let result: Int32
-    if let environment {
-      let envp = environment.map { strdup($0) } + [nil]
-      defer { for entry in envp { free(entry) } }
-      result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-    } else {
-      result = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+    var result: Int32 = 0
+    // A file just written (a CNI plugin being installed) can still be open
+    // for writing in a child another thread forked but has not yet exec'd;
+    // executing it fails with ETXTBSY until that child execs: a few short
+    // retries instead of an error.
+    for attempt in 1...5 {
+      if var envp {
+        result = posix_spawn(&pid, executable, &actions, &attributes, argv, &envp)
+      } else {
+        result = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+      }
+      guard result == ETXTBSY else { break }
+      usleep(UInt32(attempt) * 5_000)
     }
     guard result == 0 else { throw SystemError(operation: "spawn", path: executable, code: result) }
     return pid

@@ -50,13 +50,42 @@ struct CNIPluginTests {
       let natAfter = try await iptablesNat()
       #expect(!natAfter.contains { $0.contains(pod.id) }, "no rule of the pod left: \(natAfter)")
       // Only portmap's shared top-level chains (and jumps to them) may be new.
-      let added = natAfter.filter { !natBefore.contains($0) }
+      let added = Self.ownRules(natAfter.filter { !natBefore.contains($0) }, network: network.name)
       #expect(added.allSatisfy { $0.contains("CNI-HOSTPORT-") }, "left in nat: \(added)")
 
       // DEL again is fine (no cache now: the given network is used).
       try await runtime.delete(network: network, pod: pod, netnsPath: bed.netnsPath, capabilities: capabilities)
       #expect(bed.allocatedIPs(network: network.name).isEmpty)
     }
+  }
+
+  /// The nat table is the host's: pods of other networks (another test's,
+  /// a daemon running beside the tests) come and go while this test runs.
+  /// Rules whose comment names another network, and the chains they use,
+  /// are theirs.
+  static func ownRules(_ rules: [String], network: String) -> [String] {
+    let foreign = rules.filter { $0.contains("--comment \"name: ") && !$0.contains("name: \\\"\(network)\\\"") }
+    let foreignChains = Set(foreign.flatMap { rule in
+      rule.split(separator: " ").filter { $0.hasPrefix("CNI-") && !$0.hasPrefix("CNI-HOSTPORT-") }.map(String.init)
+    })
+    return rules.filter { rule in
+      !foreign.contains(rule) && !(rule.hasPrefix("-N ") && foreignChains.contains(String(rule.dropFirst(3))))
+    }
+  }
+
+  @Test func rulesOfOtherNetworksAreNotCounted() {
+    let rules = [
+      #"-N CNI-5e7b07d325e37e33310ef9ed"#,
+      #"-A POSTROUTING -s 10.85.0.8/32 -m comment --comment "name: \"crio\" id: \"21a0\"" -j CNI-5e7b07d325e37e33310ef9ed"#,
+      #"-A CNI-5e7b07d325e37e33310ef9ed -d 10.85.0.0/16 -m comment --comment "name: \"crio\" id: \"21a0\"" -j ACCEPT"#,
+      #"-N CNI-HOSTPORT-DNAT"#,
+      #"-N CNI-0123456789abcdef01234567"#,
+      #"-A CNI-0123456789abcdef01234567 -m comment --comment "name: \"net7\" id: \"p1\"" -j ACCEPT"#,
+    ]
+    #expect(Self.ownRules(rules, network: "net7") == [
+      #"-N CNI-HOSTPORT-DNAT"#, #"-N CNI-0123456789abcdef01234567"#,
+      #"-A CNI-0123456789abcdef01234567 -m comment --comment "name: \"net7\" id: \"p1\"" -j ACCEPT"#,
+    ])
   }
 
   @Test func checkWithRealPlugins() async throws {
