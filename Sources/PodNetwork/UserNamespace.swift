@@ -54,7 +54,7 @@ public struct UserNamespaceMappings: Sendable, Hashable, Codable {
     for range in ranges {
       guard range.size > 0, range.containerEnd <= limit, range.hostEnd <= limit else {
         throw NamespaceError(
-          "userns_options.\(name) range container_id \(range.containerID), host_id \(range.hostID), size \(range.size) is empty or goes past 4294967295")
+          "userns_options.\(name) range container_id \(range.containerID), host_id \(range.hostID), length \(range.size) is empty or goes past 4294967295")
       }
     }
     for (index, range) in ranges.enumerated() {
@@ -123,25 +123,43 @@ public enum UserNamespaces {
   }
 
   /// Why this kernel or the file system of `directory` cannot do what a
-  /// pod with its own user namespace needs (a user namespace, and idmapped
-  /// mounts there for container layers and volumes); nil when it can.
+  /// pod with its own user namespace needs, nil when it can: a user
+  /// namespace, an idmapped mount of a directory there, and an overlay on
+  /// top of it (what container roots are; Linux 5.19 or later).
   public static func unsupportedReason(directory: String) -> String? {
-    let mappings: UserNamespaceMappings
     let userns: Int32
     do {
-      mappings = try UserNamespaceMappings(
-        uids: [IDMapRange(containerID: 0, hostID: 100_000, size: 65536)],
-        gids: [IDMapRange(containerID: 0, hostID: 100_000, size: 65536)])
-      userns = try open(mappings)
+      userns = try open(
+        UserNamespaceMappings(
+          uids: [IDMapRange(containerID: 0, hostID: 100_000, size: 65536)],
+          gids: [IDMapRange(containerID: 0, hostID: 100_000, size: 65536)]))
     } catch {
       return error.description
     }
     defer { close(userns) }
-    let tree = crio_idmapped_clone(directory, userns, 0)
+    let probe: String
+    do {
+      probe = try Files.makeTemporaryDirectory(in: directory, prefix: ".userns-probe-")
+      for name in ["lower", "mapped", "upper", "work", "merged"] { try Files.makeDirectories(probe + "/" + name, mode: 0o755) }
+    } catch {
+      return "cannot try idmapped mounts in \(directory): \(error)"
+    }
+    defer {
+      for name in ["merged", "mapped"] { umount2(probe + "/" + name, Int32(MNT_DETACH)) }
+      Files.removeTree(probe)
+    }
+    let tree = crio_idmapped_clone(probe + "/lower", userns, 0)
     guard tree >= 0 else {
       return "idmapped mounts of \(directory) fail (\(SystemError("mount_setattr").reason)); they need Linux 5.12 or later and a file system that supports them"
     }
-    close(tree)
+    defer { close(tree) }
+    guard crio_attach_mount(tree, probe + "/mapped") == 0 else {
+      return "cannot attach an idmapped mount in \(directory): \(SystemError("move_mount").reason)"
+    }
+    let options = "lowerdir=\(probe)/mapped,upperdir=\(probe)/upper,workdir=\(probe)/work"
+    guard mount("overlay", probe + "/merged", "overlay", 0, options) == 0 else {
+      return "an overlay on idmapped layers fails (\(SystemError("mount").reason)); it needs Linux 5.19 or later"
+    }
     return nil
   }
 }

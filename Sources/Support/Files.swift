@@ -7,8 +7,8 @@ import Musl
 
 /// File helpers without Foundation: the daemon avoids Foundation to stay small.
 public enum Files {
-  public static func makeTemporaryDirectory(prefix: String) throws(SystemError) -> String {
-    var template = Array("/tmp/\(prefix)XXXXXX".utf8CString)
+  public static func makeTemporaryDirectory(in parent: String = "/tmp", prefix: String) throws(SystemError) -> String {
+    var template = Array("\(parent)/\(prefix)XXXXXX".utf8CString)
     guard let made = mkdtemp(&template) else { throw SystemError("mkdtemp") }
     return String(cString: made)
   }

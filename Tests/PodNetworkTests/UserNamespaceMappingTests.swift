@@ -59,11 +59,20 @@ import Testing
     if let expected { #expect(expected.argument == text) }
   }
 
-  /// sysfs cannot be idmapped: the daemon then says so (and Status does
-  /// not announce user namespaces).
-  @Test func aFileSystemWithoutIdmappedMountsIsNamed() {
-    let reason = UserNamespaces.unsupportedReason(directory: "/sys/kernel")
-    #expect(reason?.contains("idmapped mounts of /sys/kernel fail") == true, "\(reason ?? "nil")")
+  /// ramfs cannot be idmapped: the daemon then says so (and Status does
+  /// not announce user namespaces); where nothing can be tried, it says that.
+  @Test func aFileSystemWithoutIdmappedMountsIsNamed() throws {
+    let dir = try Files.makeTemporaryDirectory(prefix: "crio-ramfs")
+    defer {
+      umount2(dir, Int32(MNT_DETACH))
+      Files.removeTree(dir)
+    }
+    try #require(mount("ramfs", dir, "ramfs", 0, nil) == 0)
+    let reason = UserNamespaces.unsupportedReason(directory: dir)
+    #expect(reason?.contains("idmapped mounts of \(dir) fail") == true, "\(reason ?? "nil")")
+    #expect(try Files.list(dir).isEmpty, "the probe cleans up after itself")
+    let sysfs = UserNamespaces.unsupportedReason(directory: "/sys/kernel")
+    #expect(sysfs?.contains("cannot try idmapped mounts in /sys/kernel") == true, "\(sysfs ?? "nil")")
   }
 
   /// A real user namespace and idmapped mount: a file owned by root on
