@@ -181,37 +181,24 @@ import Testing
       try await TestImages.pushBusybox(to: registry)
       let dir = try Files.makeTemporaryDirectory(prefix: "crio-rc")
       defer { Files.removeTree(dir) }
-      let config = try registry.pullConfiguration(in: dir)
-      let first = try DaemonProcess(config: config)
-      var second: DaemonProcess?
-      do {
-        try await first.waitUntilReady()
-        let (pod, id) = try await CRIConnection.with(socket: first.socket) { cri in
-          _ = try await cri.pull("\(registry.host)/busybox:1")
-          let pod = try await PodSandboxTests.run(cri, PodSandboxTests.podConfig())
-          var container = Self.container("survivor", "trap 'exit 131' QUIT; sleep 1000 & wait", registryImage: "\(registry.host)/busybox:1")
-          container.logPath = ""
-          let id = try await create(cri, pod: pod, container)
-          try await start(cri, id)
-          return (pod, id)
-        }
-        #expect(await first.stop(signal: SIGKILL) == 137)
-        let restarted = try DaemonProcess(config: config, reusing: first.directory)
-        second = restarted
-        try await restarted.waitUntilReady()
-        try await CRIConnection.with(socket: restarted.socket) { cri in
-          #expect(try await status(cri, id).state == .containerRunning, "conmon kept it running")
-          let exec = try await cri.runtime.execSync(.with { $0.containerID = id; $0.cmd = ["echo", "still here"] })
-          #expect(String(decoding: exec.stdout, as: UTF8.self) == "still here\n")
-          _ = try await cri.runtime.stopContainer(.with { $0.containerID = id; $0.timeout = 10 })
-          #expect(try await status(cri, id).exitCode == 131)
-          try await PodSandboxTests.remove(cri, pod)
-          #expect(restarted.mounts().isEmpty)
-        }
-      } catch {
-        Issue.record("\(error)\n\(first.log())\n\(second?.log() ?? "")")
+      try await acrossAKilledDaemon(config: try registry.pullConfiguration(in: dir)) { cri, _ in
+        _ = try await cri.pull("\(registry.host)/busybox:1")
+        let pod = try await PodSandboxTests.run(cri, PodSandboxTests.podConfig())
+        var container = Self.container("survivor", "trap 'exit 131' QUIT; sleep 1000 & wait", registryImage: "\(registry.host)/busybox:1")
+        container.logPath = ""
+        let id = try await create(cri, pod: pod, container)
+        try await start(cri, id)
+        return (pod, id)
+      } after: { cri, restarted, started in
+        let (pod, id) = started
+        #expect(try await status(cri, id).state == .containerRunning, "conmon kept it running")
+        let exec = try await cri.runtime.execSync(.with { $0.containerID = id; $0.cmd = ["echo", "still here"] })
+        #expect(String(decoding: exec.stdout, as: UTF8.self) == "still here\n")
+        _ = try await cri.runtime.stopContainer(.with { $0.containerID = id; $0.timeout = 10 })
+        #expect(try await status(cri, id).exitCode == 131)
+        try await PodSandboxTests.remove(cri, pod)
+        #expect(restarted.mounts().isEmpty)
       }
-      if let second { await second.cleanUp() } else { await first.cleanUp() }
     }
   }
 }

@@ -265,38 +265,26 @@ import Testing
       let dir = try Files.makeTemporaryDirectory(prefix: "crio-net")
       defer { Files.removeTree(dir) }
       let holder = NetworkHolder()
-      let first = try DaemonProcess(config: try registry.pullConfiguration(in: dir)) { directory in
+      try await acrossAKilledDaemon(config: try registry.pullConfiguration(in: dir)) { directory in
         let network = TestNetwork(directory: directory)
         holder.network = network
         try Files.write(directory + "/cni/net.d/10-test.conflist", network.conflist)
+      } before: { cri, _ in
+        let pod = try await PodSandboxTests.run(cri, Self.pod("survivor"))
+        return (pod, try await podIP(cri, pod))
+      } after: { cri, restarted, created in
+        let (pod, ip) = created
+        let network = try #require(holder.network)
+        #expect(try await podIP(cri, pod) == ip)
+        // The restarted daemon asked the plugins (CNI CHECK) about the pod's network.
+        #expect(await eventually { restarted.log().contains("Checked pod network") }, "\(restarted.log())")
+        #expect(network.allocatedAddresses() == [ip])
+        try await PodSandboxTests.stop(cri, pod)
+        try await PodSandboxTests.remove(cri, pod)
+        #expect(network.allocatedAddresses().isEmpty)
+        #expect(await network.veths().isEmpty)
       }
-      let network = try #require(holder.network)
-      var second: DaemonProcess?
-      do {
-        try await first.waitUntilReady()
-        let (pod, ip) = try await CRIConnection.with(socket: first.socket) { cri in
-          let pod = try await PodSandboxTests.run(cri, Self.pod("survivor"))
-          return (pod, try await podIP(cri, pod))
-        }
-        #expect(await first.stop(signal: SIGKILL) == 137)
-        let restarted = try DaemonProcess(config: try registry.pullConfiguration(in: dir), reusing: first.directory)
-        second = restarted
-        try await restarted.waitUntilReady()
-        try await CRIConnection.with(socket: restarted.socket) { cri in
-          #expect(try await podIP(cri, pod) == ip)
-          // The restarted daemon asked the plugins (CNI CHECK) about the pod's network.
-          #expect(await eventually { restarted.log().contains("Checked pod network") }, "\(restarted.log())")
-          #expect(network.allocatedAddresses() == [ip])
-          try await PodSandboxTests.stop(cri, pod)
-          try await PodSandboxTests.remove(cri, pod)
-          #expect(network.allocatedAddresses().isEmpty)
-          #expect(await network.veths().isEmpty)
-        }
-      } catch {
-        Issue.record("\(error)\n\(first.log())\n\(second?.log() ?? "")")
-      }
-      if let second { await second.cleanUp() } else { await first.cleanUp() }
-      await network.remove()
+      await holder.network?.remove()
     }
   }
 }

@@ -176,37 +176,20 @@ import Testing
   }
 
   @Test func podsSurviveAKilledDaemon() async throws {
-    let first = try DaemonProcess()
-    var directory = first.directory
-    do {
-      try await first.waitUntilReady()
-      let id = try await CRIConnection.with(socket: first.socket) { try await Self.run($0, Self.podConfig()) }
-      directory = first.directory
-      #expect(await first.stop(signal: SIGKILL) == 137)
-
-      let second = try DaemonProcess(reusing: directory)
-      do {
-        try await second.waitUntilReady()
-        try await CRIConnection.with(socket: second.socket) { cri in
-          let pods = try await Self.list(cri)
-          #expect(pods.map(\.id) == [id])
-          #expect(pods.first?.state == .sandboxReady, "its namespaces are still pinned")
-          #expect(second.mounts().contains(directory + "/ns/netns/" + id))
-          // The name is still reserved after the restart.
-          var changed = Self.podConfig()
-          changed.labels["x"] = "y"
-          #expect(await rpcCode { try await Self.run(cri, changed) } == .alreadyExists)
-          try await Self.stop(cri, id)
-          try await Self.remove(cri, id)
-          #expect(second.mounts().isEmpty)
-        }
-      } catch {
-        Issue.record("\(error)\n\(second.log())")
-      }
-      await second.cleanUp()
-    } catch {
-      Issue.record("\(error)\n\(first.log())")
-      await first.cleanUp()
+    try await acrossAKilledDaemon { cri, _ in
+      try await Self.run(cri, Self.podConfig())
+    } after: { cri, second, id in
+      let pods = try await Self.list(cri)
+      #expect(pods.map(\.id) == [id])
+      #expect(pods.first?.state == .sandboxReady, "its namespaces are still pinned")
+      #expect(second.mounts().contains(second.directory + "/ns/netns/" + id))
+      // The name is still reserved after the restart.
+      var changed = Self.podConfig()
+      changed.labels["x"] = "y"
+      #expect(await rpcCode { try await Self.run(cri, changed) } == .alreadyExists)
+      try await Self.stop(cri, id)
+      try await Self.remove(cri, id)
+      #expect(second.mounts().isEmpty)
     }
   }
 }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CRIClient
 import GRPCCore
 import Testing
@@ -34,6 +37,32 @@ func withCRI<Result: Sendable>(
   try await withDaemon(config: config, arguments: arguments, prepare: prepare) { daemon in
     try await CRIConnection.with(socket: daemon.socket) { cri in try await body(cri, daemon) }
   }
+}
+
+/// Runs `before` against a fresh daemon, kills it with SIGKILL (as a crash
+/// or the OOM killer would), then runs `after` against a new daemon on the
+/// same directories and configuration: what a restart finds. A failure is
+/// recorded with both daemons' logs; whichever runs last is cleaned up.
+func acrossAKilledDaemon<State: Sendable>(
+  config: String = "",
+  prepare: (String) throws -> Void = { _ in },
+  before: (CRIConnection, DaemonProcess) async throws -> State,
+  after: (CRIConnection, DaemonProcess, State) async throws -> Void
+) async throws {
+  let first = try DaemonProcess(config: config, prepare: prepare)
+  var second: DaemonProcess?
+  do {
+    try await first.waitUntilReady()
+    let state = try await CRIConnection.with(socket: first.socket) { cri in try await before(cri, first) }
+    #expect(await first.stop(signal: SIGKILL) == 137)
+    let restarted = try DaemonProcess(config: config, reusing: first.directory)
+    second = restarted
+    try await restarted.waitUntilReady()
+    try await CRIConnection.with(socket: restarted.socket) { cri in try await after(cri, restarted, state) }
+  } catch {
+    Issue.record("\(error)\n\(first.log())\n\(second?.log() ?? "")")
+  }
+  if let second { await second.cleanUp() } else { await first.cleanUp() }
 }
 
 /// The gRPC status code a call failed with.

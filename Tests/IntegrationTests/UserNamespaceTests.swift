@@ -123,38 +123,24 @@ import Testing
       try await TestImages.pushBusybox(to: registry)
       let dir = try Files.makeTemporaryDirectory(prefix: "crio-userns-rc")
       defer { Files.removeTree(dir) }
-      let config = try registry.pullConfiguration(in: dir)
-      let first = try DaemonProcess(config: config)
-      var second: DaemonProcess?
-      do {
-        try await first.waitUntilReady()
+      try await acrossAKilledDaemon(config: try registry.pullConfiguration(in: dir)) { cri, _ in
         var podConfig = PodSandboxTests.podConfig()
         podConfig.linux.securityContext.namespaceOptions.usernsOptions = Self.userns()
-        let pod = try await CRIConnection.with(socket: first.socket) { cri in
-          _ = try await cri.pull("\(registry.host)/busybox:1")
-          return try await PodSandboxTests.run(cri, podConfig)
-        }
-        #expect(await first.stop(signal: SIGKILL) == 137)
-        let restarted = try DaemonProcess(config: config, reusing: first.directory)
-        second = restarted
-        try await restarted.waitUntilReady()
-        try await CRIConnection.with(socket: restarted.socket) { cri in
-          var container = ContainerTests.container("after-restart", "cat /proc/self/uid_map", registryImage: "\(registry.host)/busybox:1")
-          container.logPath = ""
-          let id = try await kit.create(cri, pod: pod, container)
-          try await kit.start(cri, id)
-          let status = try await kit.waitUntilExited(cri, id)
-          #expect(status.exitCode == 0)
-          let log = (try? Files.read(status.logPath)) ?? ""
-          #expect(log.contains("\(Self.hostBase)"), "joined the pinned user namespace: \(log)")
-          try await PodSandboxTests.stop(cri, pod)
-          try await PodSandboxTests.remove(cri, pod)
-          #expect(restarted.mounts().isEmpty, "\(restarted.mounts())")
-        }
-      } catch {
-        Issue.record("\(error)\n\(first.log())\n\(second?.log() ?? "")")
+        _ = try await cri.pull("\(registry.host)/busybox:1")
+        return try await PodSandboxTests.run(cri, podConfig)
+      } after: { cri, restarted, pod in
+        var container = ContainerTests.container("after-restart", "cat /proc/self/uid_map", registryImage: "\(registry.host)/busybox:1")
+        container.logPath = ""
+        let id = try await kit.create(cri, pod: pod, container)
+        try await kit.start(cri, id)
+        let status = try await kit.waitUntilExited(cri, id)
+        #expect(status.exitCode == 0)
+        let log = (try? Files.read(status.logPath)) ?? ""
+        #expect(log.contains("\(Self.hostBase)"), "joined the pinned user namespace: \(log)")
+        try await PodSandboxTests.stop(cri, pod)
+        try await PodSandboxTests.remove(cri, pod)
+        #expect(restarted.mounts().isEmpty, "\(restarted.mounts())")
       }
-      if let second { await second.cleanUp() } else { await first.cleanUp() }
     }
   }
 
