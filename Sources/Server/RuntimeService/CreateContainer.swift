@@ -37,9 +37,7 @@ struct ContainerCreation: Sendable {
     guard request.hasConfig, config.hasMetadata, !config.metadata.name.isEmpty else {
       throw CRIError.invalidArgument("the container config needs metadata with a name")
     }
-    guard let pod = try await daemon.pods.store.find(request.podSandboxID) else {
-      throw CRIError.notFound("pod sandbox \"\(request.podSandboxID)\" not found")
-    }
+    let pod = try await daemon.pod(request.podSandboxID)
     return (pod, ContainerRecord.reservedName(config.metadata, pod: pod.configMessage.metadata))
   }
 

@@ -32,12 +32,7 @@ extension CRIRuntimeService {
     request: Runtime_V1_PortForwardRequest,
     context: GRPCCore.ServerContext
   ) async throws -> Runtime_V1_PortForwardResponse {
-    guard let pod = try await daemon.pods.store.find(request.podSandboxID) else {
-      throw CRIError.notFound("pod sandbox \"\(request.podSandboxID)\" not found")
-    }
-    guard pod.state == .ready else {
-      throw CRIError.failedPrecondition("pod sandbox \(pod.id) is not ready")
-    }
+    let pod = try await daemon.readyPod(request.podSandboxID)
     var ports: [UInt16] = []
     for port in request.port {
       guard let valid = UInt16(exactly: port), valid > 0 else {

@@ -6,9 +6,7 @@ extension CRIRuntimeService {
     request: Runtime_V1_PodSandboxStatsRequest,
     context: GRPCCore.ServerContext
   ) async throws -> Runtime_V1_PodSandboxStatsResponse {
-    guard let pod = try await daemon.pods.store.find(request.podSandboxID) else {
-      throw CRIError.notFound("pod sandbox \"\(request.podSandboxID)\" not found")
-    }
+    let pod = try await daemon.pod(request.podSandboxID)
     var response = Runtime_V1_PodSandboxStatsResponse()
     response.stats = await StatsCollector(daemon: daemon).podStats(pod)
     return response

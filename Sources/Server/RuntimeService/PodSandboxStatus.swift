@@ -7,9 +7,7 @@ extension CRIRuntimeService {
     request: Runtime_V1_PodSandboxStatusRequest,
     context: GRPCCore.ServerContext
   ) async throws -> Runtime_V1_PodSandboxStatusResponse {
-    guard let pod = try await daemon.pods.store.find(request.podSandboxID) else {
-      throw CRIError.notFound("pod sandbox \"\(request.podSandboxID)\" not found")
-    }
+    let pod = try await daemon.pod(request.podSandboxID)
     let config = pod.configMessage
     var status = Runtime_V1_PodSandboxStatus()
     status.id = pod.id

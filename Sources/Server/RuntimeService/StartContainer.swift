@@ -36,4 +36,21 @@ extension DaemonContext {
     }
     return await refreshed(record)
   }
+
+  /// A pod by ID or unique prefix; NotFound otherwise.
+  func pod(_ idOrPrefix: String) async throws(CRIError) -> PodSandbox {
+    guard let pod = try await pods.store.find(idOrPrefix) else {
+      throw .notFound("pod sandbox \"\(idOrPrefix)\" not found")
+    }
+    return pod
+  }
+
+  /// A pod that must still have its namespaces (streaming into it).
+  func readyPod(_ idOrPrefix: String) async throws(CRIError) -> PodSandbox {
+    let pod = try await pod(idOrPrefix)
+    guard pod.state == .ready else {
+      throw .failedPrecondition("pod sandbox \(pod.id) is not ready")
+    }
+    return pod
+  }
 }

@@ -10,9 +10,7 @@ extension CRIRuntimeService {
     request: Runtime_V1_UpdatePodSandboxResourcesRequest,
     context: GRPCCore.ServerContext
   ) async throws -> Runtime_V1_UpdatePodSandboxResourcesResponse {
-    guard let pod = try await daemon.pods.store.find(request.podSandboxID) else {
-      throw CRIError.notFound("pod sandbox \"\(request.podSandboxID)\" not found")
-    }
+    let pod = try await daemon.pod(request.podSandboxID)
     daemon.logger.info("Pod resources updated by kubelet", metadata: ["pod": "\(pod.id)"])
     return Runtime_V1_UpdatePodSandboxResourcesResponse()
   }

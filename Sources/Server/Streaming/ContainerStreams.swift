@@ -130,12 +130,7 @@ struct ContainerStreams: StreamingRuntime {
   // MARK: - port-forward
 
   func portForward(podSandboxID: String, port: UInt16, stream: PortForwardStream) async throws {
-    guard let pod = try await daemon.pods.store.find(podSandboxID) else {
-      throw CRIError.notFound("pod sandbox \"\(podSandboxID)\" not found")
-    }
-    guard pod.state == .ready else {
-      throw CRIError.failedPrecondition("pod sandbox \(pod.id) is not ready")
-    }
+    let pod = try await daemon.readyPod(podSandboxID)
     // A host-network pod's ports are the host's own.
     let namespace = pod.namespaces.network ?? "/proc/self/ns/net"
     let fd = crio_connect_in_network_namespace(namespace, port)
