@@ -1,3 +1,5 @@
+import Logging
+
 /// The exec or attach a remotecommand session runs.
 enum RemoteCommandTarget: Sendable {
   case exec(ExecRequest)
@@ -23,5 +25,23 @@ enum RemoteCommandTarget: Sendable {
     } catch {
       return .failed("\(error)")
     }
+  }
+
+  /// Runs the target over a session's streams, with terminal sizes decoded
+  /// from `resize` when the client opened it, and returns what the error
+  /// stream ends with (nil: nothing to send), for SPDY and WebSocket alike.
+  func run(
+    on runtime: any StreamingRuntime, stdin: ByteStream?, stdout: ByteWriter?, stderr: ByteWriter?,
+    resize: ByteStream?, version: RemoteCommandVersion, logger: Logger
+  ) async -> [UInt8]? {
+    let (resizeEvents, resizeSink) = AsyncStream<TerminalSize>.makeStream()
+    let resizeReader = resize.map { resize in Task { await forwardResizeEvents(from: resize, to: resizeSink) } }
+    if resizeReader == nil { resizeSink.finish() }
+    let io = StreamingIO(stdin: stdin, stdout: stdout, stderr: stderr, tty: streams.tty, resize: resizeEvents)
+    let outcome = await run(on: runtime, io: io)
+    resizeReader?.cancel()
+    resizeSink.finish()
+    logger.debug("remote command finished", metadata: ["outcome": "\(outcome)"])
+    return outcome.errorStreamBytes(version)
   }
 }

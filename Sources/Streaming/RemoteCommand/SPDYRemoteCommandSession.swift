@@ -51,28 +51,14 @@ struct SPDYRemoteCommandSession: Sendable {
   }
 
   private func runCommand(_ streams: [String: SPDYServerStream]) async {
-    let requested = target.streams
-    let (resizeEvents, resizeSink) = AsyncStream<TerminalSize>.makeStream()
-    let resizeReader: Task<Void, Never>?
-    if let resizeStream = streams[StreamProtocols.StreamType.resize] {
-      resizeReader = Task { await forwardResizeEvents(from: resizeStream.inbound, to: resizeSink) }
-    } else {
-      resizeSink.finish()
-      resizeReader = nil
-    }
-    let io = StreamingIO(
-      stdin: requested.stdin ? streams[StreamProtocols.StreamType.stdin]?.inbound : nil,
+    let status = await target.run(
+      on: runtime,
+      stdin: target.streams.stdin ? streams[StreamProtocols.StreamType.stdin]?.inbound : nil,
       stdout: streams[StreamProtocols.StreamType.stdout]?.writer,
       stderr: streams[StreamProtocols.StreamType.stderr]?.writer,
-      tty: requested.tty,
-      resize: resizeEvents)
-    let outcome = await target.run(on: runtime, io: io)
-    resizeReader?.cancel()
-    resizeSink.finish()
-    logger.debug("remote command finished", metadata: ["outcome": "\(outcome)"])
-    let errorStream = streams[StreamProtocols.StreamType.error]
-    if let bytes = outcome.errorStreamBytes(version) {
-      try? await errorStream?.write(bytes)
+      resize: streams[StreamProtocols.StreamType.resize]?.inbound, version: version, logger: logger)
+    if let status {
+      try? await streams[StreamProtocols.StreamType.error]?.write(status)
     }
     for stream in streams.values { await stream.close() }
   }

@@ -30,25 +30,15 @@ struct WebSocketRemoteCommandSession: Sendable {
     } catch {
       return
     }
-    let (resizeEvents, resizeSink) = AsyncStream<TerminalSize>.makeStream()
-    var resizeReader: Task<Void, Never>?
-    if requested.tty, let resize = readers[StreamProtocols.Channel.resize] {
-      resizeReader = Task { await forwardResizeEvents(from: ByteStream(resize), to: resizeSink) }
-    } else {
-      resizeSink.finish()
-    }
-    let io = StreamingIO(
+    let status = await target.run(
+      on: runtime,
       stdin: readers[StreamProtocols.Channel.stdin].map { ByteStream($0) },
       stdout: requested.stdout ? connection.writer(channel: StreamProtocols.Channel.stdout) : nil,
       stderr: requested.stderr && !requested.tty ? connection.writer(channel: StreamProtocols.Channel.stderr) : nil,
-      tty: requested.tty,
-      resize: resizeEvents)
-    let outcome = await target.run(on: runtime, io: io)
-    resizeReader?.cancel()
-    resizeSink.finish()
-    logger.debug("remote command finished", metadata: ["outcome": "\(outcome)"])
-    if let bytes = outcome.errorStreamBytes(version) {
-      try? await connection.send(channel: StreamProtocols.Channel.error, bytes)
+      resize: requested.tty ? readers[StreamProtocols.Channel.resize].map { ByteStream($0) } : nil,
+      version: version, logger: logger)
+    if let status {
+      try? await connection.send(channel: StreamProtocols.Channel.error, status)
     }
   }
 }
