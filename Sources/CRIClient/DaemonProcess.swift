@@ -140,12 +140,7 @@ public final class DaemonProcess: Sendable {
 
   /// Mount points under the daemon's directory.
   public func mounts() -> [String] {
-    ((try? Files.read("/proc/self/mountinfo")) ?? "").split(separator: "\n").compactMap { line in
-      let fields = line.split(separator: " ")
-      guard fields.count > 4 else { return nil }
-      let mountpoint = String(fields[4])
-      return mountpoint.hasPrefix(directory + "/") ? mountpoint : nil
-    }
+    MountInfoEntry.current().map(\.mountPoint).filter { $0.hasPrefix(directory + "/") }
   }
 }
 

@@ -23,11 +23,7 @@ import Testing
   /// True when `path` is a mount point of the namespace file system
   /// (mountinfo: "... <mount point> ... - nsfs nsfs ...").
   func isNamespaceMount(_ path: String) -> Bool {
-    ((try? Files.read("/proc/self/mountinfo")) ?? "").split(separator: "\n").contains { line in
-      let fields = line.split(separator: " ")
-      guard fields.count > 4, fields[4] == path, let dash = fields.firstIndex(of: "-") else { return false }
-      return fields.count > dash + 1 && fields[dash + 1] == "nsfs"
-    }
+    MountInfoEntry.current().contains { $0.mountPoint == path && $0.filesystemType == "nsfs" }
   }
 
   func inode(_ path: String) -> ino_t {
@@ -36,7 +32,7 @@ import Testing
   }
 
   func mounted(_ path: String) -> Bool {
-    ((try? Files.read("/proc/self/mountinfo")) ?? "").split(separator: "\n").contains { $0.split(separator: " ")[4] == path }
+    MountInfoEntry.current().contains { $0.mountPoint == path }
   }
 
   @Test func pinsNetworkIPCAndUTSNamespaces() async throws {
