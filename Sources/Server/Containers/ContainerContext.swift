@@ -29,8 +29,9 @@ final class ContainerContext: Sendable {
   let cgroups: CgroupLayout?
   let cgroupDriver: CgroupDriver
   /// Why pods cannot have their own user namespace here (nil: they can),
-  /// found once at start by trying it on the layers' file system.
-  let userNamespacesUnsupported: String?
+  /// found once by trying it on the layers' file system; the probe (a fork
+  /// and two mounts) runs beside start-up instead of delaying it.
+  private let userNamespaceProbe: Task<String?, Never>
 
   init(config: CrioConfig, database: DatabasePool, logger: Logger) throws {
     store = try ContainerStore(database: database, kind: "container")
@@ -55,13 +56,20 @@ final class ContainerContext: Sendable {
     for directory in [bundlesDirectory, layersDirectory, config.runtime.containerExitsDir, config.runtime.containerAttachSocketDir] {
       try Files.makeDirectories(directory, mode: 0o700)
     }
-    userNamespacesUnsupported = UserNamespaces.unsupportedReason(directory: layersDirectory)
-    if let reason = userNamespacesUnsupported {
-      logger.info("Pods cannot have their own user namespace on this host", metadata: ["reason": "\(reason)"])
+    userNamespaceProbe = Task { [layersDirectory] in
+      let reason = UserNamespaces.unsupportedReason(directory: layersDirectory)
+      if let reason {
+        logger.info("Pods cannot have their own user namespace on this host", metadata: ["reason": "\(reason)"])
+      }
+      return reason
     }
     if oomScoreAdjFloor != nil {
       logger.info("No CAP_SYS_RESOURCE: negative oom_score_adj values are clamped", metadata: ["floor": "\(oomScoreAdjFloor!)"])
     }
+  }
+
+  var userNamespacesUnsupported: String? {
+    get async { await userNamespaceProbe.value }
   }
 
   /// Whether CAP_SYS_RESOURCE (bit 24) is in this process's effective set.

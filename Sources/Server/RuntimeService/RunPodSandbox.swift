@@ -18,7 +18,7 @@ extension CRIRuntimeService {
     let userNamespace = try PodUserNamespace.requested(options, field: "linux.security_context.namespace_options")
     if userNamespace != nil {
       try PodUserNamespace.checkPodNamespaces(options)
-      if let reason = daemon.containers.userNamespacesUnsupported {
+      if let reason = await daemon.containers.userNamespacesUnsupported {
         throw CRIError.failedPrecondition("this host cannot give a pod its own user namespace: \(reason)")
       }
     }

@@ -26,7 +26,7 @@ extension CRIRuntimeService {
     // Recursive read-only mounts are not announced; user namespaces are
     // where the host can do them (probed at start).
     var features = Runtime_V1_RuntimeHandlerFeatures()
-    features.userNamespaces = daemon.containers.userNamespacesUnsupported == nil
+    features.userNamespaces = await daemon.containers.userNamespacesUnsupported == nil
     response.runtimeHandlers = daemon.config.runtime.runtimes.keys.sorted().map { name in
       var handler = Runtime_V1_RuntimeHandler()
       handler.name = name
