@@ -107,6 +107,7 @@ let package = Package(
       name: "Streaming",
       dependencies: [
         "StreamingWire",
+        "Support",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),

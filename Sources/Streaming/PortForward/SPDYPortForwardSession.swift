@@ -1,3 +1,4 @@
+import Support
 import Logging
 import StreamingWire
 
@@ -84,7 +85,7 @@ struct SPDYPortForwardSession: Sendable {
       let message = "error forwarding port \(port) to pod \(podSandboxID), uid : \(error)"
       logger.info("port forward failed", metadata: ["port": "\(port)", "error": "\(error)"])
       // kubelet's portForwardErrResponse, one JSON line.
-      let response = #"{"closeConnection":true,"message":"# + jsonString(message) + "}\n"
+      let response = #"{"closeConnection":true,"message":"# + Quoting.doubleQuoted(message) + "}\n"
       try? await errorStream.write(Array(response.utf8))
     }
     await data.close()

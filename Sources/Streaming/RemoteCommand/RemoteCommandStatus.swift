@@ -1,3 +1,4 @@
+import Support
 /// How an exec or attach ended, as the client is told on the error stream.
 enum RemoteCommandOutcome: Sendable, Equatable {
   case exited(Int32)
@@ -19,35 +20,16 @@ enum RemoteCommandOutcome: Sendable, Equatable {
     case .exited(let code):
       let message = "command terminated with non-zero exit code: command terminated with exit code \(code)"
       guard version.writesStatusJSON else { return Array(message.utf8) }
-      json = #"{"metadata":{},"status":"Failure","message":"# + jsonString(message)
+      json = #"{"metadata":{},"status":"Failure","message":"# + Quoting.doubleQuoted(message)
         + #","reason":"NonZeroExitCode","details":{"causes":[{"reason":"ExitCode","message":""# + "\(code)"
         + #""}]}}"#
     case .failed(let reason):
       let cause = "error executing command in container: \(reason)"
       let message = "Internal error occurred: \(cause)"
       guard version.writesStatusJSON else { return Array(message.utf8) }
-      json = #"{"metadata":{},"status":"Failure","message":"# + jsonString(message)
-        + #","reason":"InternalError","details":{"causes":[{"message":"# + jsonString(cause) + #"}]},"code":500}"#
+      json = #"{"metadata":{},"status":"Failure","message":"# + Quoting.doubleQuoted(message)
+        + #","reason":"InternalError","details":{"causes":[{"message":"# + Quoting.doubleQuoted(cause) + #"}]},"code":500}"#
     }
     return Array(json.utf8)
   }
-}
-
-/// A JSON string literal for `text`.
-func jsonString(_ text: String) -> String {
-  var out = "\""
-  for scalar in text.unicodeScalars {
-    switch scalar {
-    case "\"": out += "\\\""
-    case "\\": out += "\\\\"
-    case "\n": out += "\\n"
-    case "\r": out += "\\r"
-    case "\t": out += "\\t"
-    case _ where scalar.value < 0x20:
-      let hex = String(scalar.value, radix: 16)
-      out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-    default: out.unicodeScalars.append(scalar)
-    }
-  }
-  return out + "\""
 }
