@@ -27,6 +27,10 @@ let package = Package(
   targets: [
     .plugin(name: "BuildInfoPlugin", capability: .buildTool()),
     .target(name: "BuildInfo", plugins: ["BuildInfoPlugin"]),
+    // The pod's PID 1 for a shared PID namespace: pause.c, compiled by the
+    // plugin into a static, libc-free executable whose bytes are embedded.
+    .plugin(name: "PodInitPlugin", capability: .buildTool()),
+    .target(name: "PodInit", dependencies: ["Support"], exclude: ["pause.c"], plugins: ["PodInitPlugin"]),
     // Foundation-free helpers every target may use: files, sockets,
     // processes, JSON and quoting.
     .target(name: "Support", dependencies: ["CSupport"]),
@@ -140,6 +144,7 @@ let package = Package(
         "BuildInfo",
         "ContainerSecurity",
         "CSupport",
+        "PodInit",
         "Streaming",
         "CRIAPI",
         "PodNetwork",

@@ -126,16 +126,27 @@ public final class DaemonProcess: Sendable {
     ["/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc", "/usr/local/bin/runc"].first { Files.kind(of: $0) == .file } ?? "runc"
   }
 
-  /// Processes other than the daemon whose command line names the daemon's
-  /// directory: conmons, pod PID-namespace inits.
+  /// Processes other than the daemon that belong to it: those whose
+  /// command line names the daemon's directory (conmons), and the init
+  /// processes of the containers in its runc root that are still alive
+  /// (pod inits name nothing of the host).
   public func processes() -> [pid_t] {
-    ((try? Files.list("/proc")) ?? []).compactMap { entry in
+    let named: [pid_t] = ((try? Files.list("/proc")) ?? []).compactMap { entry in
       guard let process = pid_t(entry), process != pid,
         let commandLine = try? Files.readBytes("/proc/\(entry)/cmdline")
       else { return nil }
       let text = String(decoding: commandLine.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
       return text.contains(directory + "/") ? process : nil
     }
+    let inits: [pid_t] = ((try? Files.list(directory + "/runc")) ?? []).compactMap { container in
+      guard let state = try? Files.read(directory + "/runc/\(container)/state.json"),
+        let key = state.range(of: "\"init_process_pid\":"),
+        let pid = pid_t(state[key.upperBound...].prefix { $0.isNumber }), pid > 0,
+        let status = try? Files.read("/proc/\(pid)/stat"), !status.contains(") Z ")
+      else { return nil }
+      return pid
+    }
+    return Array(Set(named + inits)).sorted()
   }
 
   /// Mount points under the daemon's directory.

@@ -40,79 +40,9 @@ int crio_spawn_chdir(posix_spawn_file_actions_t *actions, const char *path) {
   return posix_spawn_file_actions_addchdir_np(actions, path);
 }
 
-#include <signal.h>
 #include <fcntl.h>
-#include <sys/prctl.h>
 #include <stdint.h>
 #include <sys/wait.h>
-
-static void crio_pid_init_on_signal(int signal) {
-  if (signal != SIGCHLD) _exit(0);
-}
-
-// PID 1 of a pod's PID namespace. Only async-signal-safe calls: the
-// process that forked it may have had other threads.
-static void crio_pid_init_run(void) {
-  setsid();
-  close_range(0, ~0U, 0);
-  int null = open("/dev/null", O_RDWR);
-  if (null == 0) {
-    dup2(0, 1);
-    dup2(0, 2);
-  }
-  if (chdir("/") != 0) _exit(1);
-  prctl(PR_SET_NAME, "crio-pod-init", 0, 0, 0);
-  struct sigaction action;
-  memset(&action, 0, sizeof(action));
-  action.sa_handler = crio_pid_init_on_signal;
-  sigaction(SIGCHLD, &action, NULL);
-  sigaction(SIGTERM, &action, NULL);
-  sigaction(SIGINT, &action, NULL);
-  for (;;) {
-    pause();
-    // Orphans of the pod's containers are reparented here: reap them.
-    while (waitpid(-1, NULL, WNOHANG) > 0) {}
-  }
-}
-
-pid_t crio_start_pid_namespace_init(void) {
-  // The unshare happens in a short-lived middle process: a process whose
-  // PID namespace for children differs from its own cannot start threads
-  // any more, which the Swift runtime of the caller needs.
-  int report_pipe[2];
-  if (pipe2(report_pipe, O_CLOEXEC) != 0) return -1;
-  pid_t middle = fork();
-  if (middle < 0) {
-    int saved = errno;
-    close(report_pipe[0]);
-    close(report_pipe[1]);
-    errno = saved;
-    return -1;
-  }
-  if (middle == 0) {
-    close(report_pipe[0]);
-    int32_t report = -EINVAL;
-    if (unshare(CLONE_NEWPID) != 0) {
-      report = -errno;
-    } else {
-      pid_t init = fork();
-      if (init == 0) crio_pid_init_run();
-      report = init > 0 ? init : -errno;
-    }
-    if (write(report_pipe[1], &report, sizeof(report)) != sizeof(report)) _exit(1);
-    _exit(0);
-  }
-  close(report_pipe[1]);
-  int32_t report = 0;
-  ssize_t got = read(report_pipe[0], &report, sizeof(report));
-  close(report_pipe[0]);
-  waitpid(middle, NULL, 0);
-  if (got != sizeof(report) || report <= 0) {
-    errno = (got == sizeof(report) && report < 0) ? -report : ECHILD;
-    return -1;
-  }
-  return report;
-}
 
 #include <pthread.h>
 #include <netinet/in.h>
@@ -218,21 +148,15 @@ static void crio_userns_child_run(int channel) {
   close_range(channel + 1, ~0U, 0);
   int32_t status = unshare(CLONE_NEWUSER) == 0 ? 0 : -errno;
   if (write(channel, &status, sizeof(status)) != sizeof(status) || status != 0) _exit(1);
-  int32_t order[2];
+  int32_t flags;
   // End of file: the caller only wanted the user namespace itself.
-  if (read(channel, order, sizeof(order)) != sizeof(order)) _exit(0);
+  if (read(channel, &flags, sizeof(flags)) != sizeof(flags)) _exit(0);
   // Become the namespace's root where it is mapped (sysctl files and
   // namespace ownership follow the creator's IDs, not its capabilities).
   if (setresgid(0, 0, 0) == 0) setgroups(0, NULL);
   setresuid(0, 0, 0);
-  int32_t report[2] = {0, 0};
-  if (order[0] != 0 && unshare(order[0]) != 0) {
-    report[0] = -errno;
-  } else if (order[1] != 0) {
-    pid_t init = crio_start_pid_namespace_init();
-    if (init < 0) report[0] = -errno; else report[1] = init;
-  }
-  if (write(channel, report, sizeof(report)) != sizeof(report)) _exit(1);
+  int32_t report = (flags != 0 && unshare(flags) != 0) ? -errno : 0;
+  if (write(channel, &report, sizeof(report)) != sizeof(report)) _exit(1);
   // Keep the namespaces alive until the caller has pinned them.
   char byte;
   while (read(channel, &byte, 1) < 0 && errno == EINTR) {}
@@ -267,20 +191,19 @@ pid_t crio_userns_fork(int *channel) {
   return child;
 }
 
-int crio_userns_continue(int channel, int flags, int pid_init, pid_t *init_pid) {
-  int32_t order[2] = {flags, pid_init ? 1 : 0};
-  if (write(channel, order, sizeof(order)) != sizeof(order)) return -1;
-  int32_t report[2];
-  ssize_t got = read(channel, report, sizeof(report));
+int crio_userns_continue(int channel, int flags) {
+  int32_t order = flags;
+  if (write(channel, &order, sizeof(order)) != sizeof(order)) return -1;
+  int32_t report;
+  ssize_t got = read(channel, &report, sizeof(report));
   if (got != sizeof(report)) {
     errno = ECHILD;
     return -1;
   }
-  if (report[0] < 0) {
-    errno = -report[0];
+  if (report < 0) {
+    errno = -report;
     return -1;
   }
-  *init_pid = report[1];
   return 0;
 }
 

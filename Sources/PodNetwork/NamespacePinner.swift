@@ -22,7 +22,6 @@ public struct NamespacePinner: Sendable {
   public func pin(_ request: PinRequest) async throws(NamespaceError) -> PinnedNamespaces {
     var arguments = ["pinns", "--dir", request.directory, "--name", request.name]
     arguments += request.kinds.map { "--\($0.rawValue)" }
-    if request.sharedPID { arguments.append("--pid") }
     if let mappings = request.userNamespace {
       arguments += mappings.uids.flatMap { ["--uid-map", $0.argument] }
       arguments += mappings.gids.flatMap { ["--gid-map", $0.argument] }
@@ -39,24 +38,13 @@ public struct NamespacePinner: Sendable {
       let message = result.stderr.split(separator: "\n").last.map(String.init) ?? "exit status \(result.status)"
       throw NamespaceError("pinning namespaces for \(request.name) failed: \(message)")
     }
-    var pinned = request.pinned
-    if request.sharedPID {
-      guard let line = result.stdout.split(separator: "\n").last, let pidInit = PIDNamespaceInit(line: line) else {
-        try? Self.unpin(pinned)
-        throw NamespaceError("the namespace helper did not report the pod's PID namespace (output: \(Quoting.doubleQuoted(result.stdout)))")
-      }
-      pinned.pidInit = pidInit
-    }
-    return pinned
+    return request.pinned
   }
 
   /// Unmounts and removes the files; what is already gone is fine, so this
-  /// can run again after a crash.
+  /// can run again after a crash. (The pod's init, which holds its PID
+  /// namespace, is a runc container the caller deletes.)
   public static func unpin(_ namespaces: PinnedNamespaces) throws(NamespaceError) {
-    // Killing a PID namespace's init kills everything left in it.
-    if let pidInit = namespaces.pidInit, pidInit.path != nil {
-      kill(pidInit.pid, SIGKILL)
-    }
     for path in namespaces.paths {
       if umount2(path, Int32(MNT_DETACH)) != 0 && errno != EINVAL && errno != ENOENT {
         throw NamespaceError("cannot unmount pinned namespace \(path): \(SystemError("umount").reason)")

@@ -17,7 +17,8 @@ public struct PinnedNamespaces: Sendable, Equatable, Codable {
   /// the other namespaces then belong to it.
   public var user: String?
   /// The init process of the pod's shared PID namespace, when it has one
-  /// (a PID namespace cannot be pinned: it dies with its PID 1).
+  /// (a PID namespace cannot be pinned: it dies with its PID 1). It is a
+  /// runc container named by the pod's ID (see the Server's PodInitSpec).
   public var pidInit: PIDNamespaceInit?
 
   public init(
@@ -50,20 +51,11 @@ public struct PIDNamespaceInit: Sendable, Equatable, Codable {
     return Self.namespaceName(path) == namespace ? path : nil
   }
 
-  static func namespaceName(_ path: String) -> String? {
+  public static func namespaceName(_ path: String) -> String? {
     var buffer = [CChar](repeating: 0, count: 64)
     let length = readlink(path, &buffer, buffer.count - 1)
     guard length > 0 else { return nil }
     return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-  }
-
-  /// `pid-init <pid> <namespace>`: how the helper reports it.
-  public var line: String { "pid-init \(pid) \(namespace)" }
-
-  init?(line: Substring) {
-    let parts = line.split(separator: " ")
-    guard parts.count == 3, parts[0] == "pid-init", let pid = Int32(parts[1]), pid > 0 else { return nil }
-    self.init(pid: pid, namespace: String(parts[2]))
   }
 }
 
@@ -90,15 +82,12 @@ public struct PinRequest: Sendable, Equatable {
   /// Namespaced sysctls applied inside the new namespaces; the caller
   /// validates them (only namespaced keys, no injection).
   public var sysctls: [(key: String, value: String)]
-  /// Also start a PID namespace the pod's containers share.
-  public var sharedPID: Bool
   /// Make the namespaces inside a new user namespace with these mappings.
   public var userNamespace: UserNamespaceMappings?
 
   public init(
     name: String, directory: String, kinds: [Kind], hostname: String? = nil,
-    sysctls: [(key: String, value: String)] = [], sharedPID: Bool = false,
-    userNamespace: UserNamespaceMappings? = nil
+    sysctls: [(key: String, value: String)] = [], userNamespace: UserNamespaceMappings? = nil
   ) {
     self.userNamespace = userNamespace
     self.name = name
@@ -106,12 +95,11 @@ public struct PinRequest: Sendable, Equatable {
     self.kinds = kinds
     self.hostname = hostname
     self.sysctls = sysctls
-    self.sharedPID = sharedPID
   }
 
   public static func == (lhs: PinRequest, rhs: PinRequest) -> Bool {
     lhs.name == rhs.name && lhs.directory == rhs.directory && lhs.kinds == rhs.kinds && lhs.hostname == rhs.hostname
-      && lhs.sharedPID == rhs.sharedPID && lhs.userNamespace == rhs.userNamespace
+      && lhs.userNamespace == rhs.userNamespace
       && lhs.sysctls.map(\.key) == rhs.sysctls.map(\.key) && lhs.sysctls.map(\.value) == rhs.sysctls.map(\.value)
   }
 

@@ -14,9 +14,7 @@ public enum Pinning {
   public static func pinInThisProcess(_ request: PinRequest) throws(NamespaceError) -> PinnedNamespaces {
     var created: [String] = []
     var mounted: [String] = []
-    var pidInit: pid_t = 0
     func undo() {
-      if pidInit > 0 { kill(pidInit, SIGKILL) }
       for path in mounted { umount2(path, Int32(MNT_DETACH)) }
       for path in created { unlink(path) }
     }
@@ -35,7 +33,7 @@ public enum Pinning {
         let child = try UserNamespaceChild()
         defer { child.finish() }
         try mappings.write(toProcess: child.pid)
-        pidInit = try child.unshare(flags: flags, startPIDInit: request.sharedPID)
+        try child.unshare(flags: flags)
         for (name, path) in pinnedKinds {
           try bind("/proc/\(child.pid)/ns/\(name)", on: path)
           mounted.append(path)
@@ -51,21 +49,9 @@ public enum Pinning {
           try bind("/proc/thread-self/ns/\(name)", on: path)
           mounted.append(path)
         }
-        if request.sharedPID {
-          pidInit = crio_start_pid_namespace_init()
-          guard pidInit > 0 else {
-            throw NamespaceError("cannot start the pod's PID namespace: \(SystemError("fork").reason)")
-          }
-        }
       }
       try configure(request)
-      guard request.sharedPID else { return request.pinned }
-      guard let namespace = PIDNamespaceInit.namespaceName("/proc/\(pidInit)/ns/pid") else {
-        throw NamespaceError("the pod's PID namespace init (\(pidInit)) ended at once")
-      }
-      var pinned = request.pinned
-      pinned.pidInit = PIDNamespaceInit(pid: pidInit, namespace: namespace)
-      return pinned
+      return request.pinned
     } catch {
       undo()
       throw error

@@ -180,14 +180,11 @@ struct UserNamespaceChild {
     self.channel = channel
   }
 
-  /// Has the child unshare `flags` inside its user namespace (and start a
-  /// PID namespace init there); returns that init's PID.
-  func unshare(flags: Int32, startPIDInit: Bool) throws(NamespaceError) -> pid_t {
-    var initPID: pid_t = 0
-    guard crio_userns_continue(channel, flags, startPIDInit ? 1 : 0, &initPID) == 0 else {
+  /// Has the child unshare `flags` inside its user namespace.
+  func unshare(flags: Int32) throws(NamespaceError) {
+    guard crio_userns_continue(channel, flags) == 0 else {
       throw NamespaceError("cannot create namespaces inside the pod's user namespace: \(SystemError("unshare").reason)")
     }
-    return initPID
   }
 
   /// Lets the child exit and reaps it.

@@ -16,7 +16,6 @@ struct PinnsCommand: ParsableCommand {
   @Flag(help: "A new network namespace.") var net = false
   @Flag(help: "A new IPC namespace.") var ipc = false
   @Flag(help: "A new UTS namespace.") var uts = false
-  @Flag(help: "A new PID namespace with a minimal init, shared by the pod's containers.") var pid = false
   @Option(help: "Hostname in the new UTS namespace.") var hostname: String?
   @Option(help: "A namespaced sysctl key=value, repeatable.") var sysctl: [String] = []
   @Option(name: .customLong("uid-map"), help: "container:host:length of a new user namespace, repeatable.") var uidMap: [String] = []
@@ -24,7 +23,7 @@ struct PinnsCommand: ParsableCommand {
 
   func run() throws {
     let kinds = [(net, PinRequest.Kind.network), (ipc, .ipc), (uts, .uts)].filter(\.0).map(\.1)
-    guard !kinds.isEmpty || pid else { throw ValidationError("nothing to pin: give --net, --ipc, --uts and/or --pid") }
+    guard !kinds.isEmpty else { throw ValidationError("nothing to pin: give --net, --ipc and/or --uts") }
     guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
       throw ValidationError("--name must be a plain file name")
     }
@@ -47,11 +46,9 @@ struct PinnsCommand: ParsableCommand {
       }
     }
     do {
-      let pinned = try Pinning.pinInThisProcess(
+      _ = try Pinning.pinInThisProcess(
         PinRequest(
-          name: name, directory: dir, kinds: kinds, hostname: hostname, sysctls: sysctls, sharedPID: pid,
-          userNamespace: userNamespace))
-      if let pidInit = pinned.pidInit { print(pidInit.line) }
+          name: name, directory: dir, kinds: kinds, hostname: hostname, sysctls: sysctls, userNamespace: userNamespace))
     } catch {
       printToStandardError("crio pinns: \(error)")
       throw ExitCode(1)

@@ -89,7 +89,7 @@ import Testing
       #expect(lines.contains("vol /vol/user-file 1000:1000"))
       #expect(lines.contains("VOLWRITE"))
       #expect(lines.contains("2048") && lines.contains("100"), "sysctls in namespaces the user namespace owns: \(lines)")
-      #expect(lines.contains("pid1=crio-pod-init"), "the pod's shared PID namespace: \(lines)")
+      #expect(lines.contains("pid1=pause"), "the pod's shared PID namespace: \(lines)")
 
       // On the host: the process runs as the mapped uid, new files in the
       // writable layer are the mapped root's, the volume's stay on disk as 0.

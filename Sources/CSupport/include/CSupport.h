@@ -19,11 +19,6 @@ int crio_spawn_closefrom(posix_spawn_file_actions_t *actions, int from);
 int crio_spawn_chdir(posix_spawn_file_actions_t *actions, const char *path);
 
 #include <sys/types.h>
-// Unshares the PID namespace and forks the process that becomes its PID 1:
-// a minimal init that reaps orphans and lives until SIGKILL/SIGTERM, so a
-// pod's containers can share one PID namespace without an infra container.
-// Returns the child's PID (in the caller's namespace), or -1 with errno.
-pid_t crio_start_pid_namespace_init(void);
 
 // TIOCSWINSZ on a terminal (ioctl is variadic). 0 or -1 with errno.
 int crio_set_window_size(int fd, unsigned short rows, unsigned short columns);
@@ -43,10 +38,9 @@ int crio_connect_in_network_namespace(const char *namespace_path, unsigned short
 // ends the child; /proc/<pid>/ns/user stays usable until then.
 pid_t crio_userns_fork(int *channel);
 // Once the maps are written: has the child unshare `flags` (namespaces
-// then owned by its user namespace) and, if pid_init, start a PID
-// namespace init there (*init_pid, in the caller's PID namespace). The
-// child keeps its namespaces until the channel is closed. 0 or -1 with errno.
-int crio_userns_continue(int channel, int flags, int pid_init, pid_t *init_pid);
+// then owned by its user namespace). The child keeps its namespaces until
+// the channel is closed. 0 or -1 with errno.
+int crio_userns_continue(int channel, int flags);
 // setns(2) for the calling thread.
 int crio_setns(int fd, int type);
 

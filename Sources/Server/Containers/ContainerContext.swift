@@ -87,8 +87,12 @@ final class ContainerContext: Sendable {
   }
 
   func runtime(for record: ContainerRecord) throws(CRIError) -> ConmonRuntime {
-    guard let runtime = runtimes[record.runtimeHandler] else {
-      throw .failedPrecondition("runtime handler \"\(record.runtimeHandler)\" of container \(record.id) is no longer configured")
+    try runtime(handler: record.runtimeHandler)
+  }
+
+  func runtime(handler: String) throws(CRIError) -> ConmonRuntime {
+    guard let runtime = runtimes[handler] else {
+      throw .failedPrecondition("runtime handler \"\(handler)\" is not configured")
     }
     return runtime
   }

@@ -1,6 +1,7 @@
 import Config
 import GRDB
 import Logging
+import PodInit
 import PodNetwork
 import Support
 
@@ -16,12 +17,17 @@ final class PodContext: Sendable {
   let creations = CreationRetries()
   let podsDirectory: String
   let namespacesDirectory: String
+  /// The read-only root of pod inits (shared PID namespaces): the init
+  /// executable alone.
+  let initRoot: String
 
   init(config: CrioConfig, database: DatabasePool, logger: Logger) async throws {
     store = try PodStore(database: database, kind: "pod sandbox")
     pinner = NamespacePinner(helper: NamespacePinner.currentExecutable())
     podsDirectory = config.runroot + "/pods"
     namespacesDirectory = config.runtime.namespacesDir
+    initRoot = config.runroot + "/pod-init"
+    try PodInitBinary.installRoot(at: initRoot)
     // After a reboot the pins (mounts under a tmpfs) are gone: those pods
     // are no longer ready, though their records stay for kubelet to remove.
     for var pod in await store.all() where pod.state == .ready {

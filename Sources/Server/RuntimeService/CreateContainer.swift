@@ -99,7 +99,7 @@ struct ContainerCreation: Sendable {
         sharedPIDNamespace: try await sharedPIDNamespace(config: config, pod: pod),
         hostnamePath: pod.directory + "/hostname", hostsPath: pod.directory + "/hosts",
         resolvPath: pod.directory + "/resolv.conf", shmPath: pod.shmPath, hostname: pod.hostname,
-        cgroupsPath: try cgroupsPath(id: id, parent: podConfig.linux.cgroupParent),
+        cgroupsPath: try Self.cgroupsPath(driver: containers.cgroupDriver, id: id, parent: podConfig.linux.cgroupParent),
         defaultCapabilities: daemon.config.runtime.defaultCapabilities,
         defaultEnv: daemon.config.runtime.defaultEnv,
         allowedOOMScoreAdjMin: containers.oomScoreAdjFloor,
@@ -248,9 +248,9 @@ struct ContainerCreation: Sendable {
   }
 
   /// cgroupfs: `<parent>/crio-<id>`; systemd: `<slice>:crio:<id>`.
-  func cgroupsPath(id: String, parent: String) throws(CRIError) -> String {
+  static func cgroupsPath(driver: CgroupDriver, id: String, parent: String) throws(CRIError) -> String {
     do {
-      return try CgroupNaming.ociCgroupsPath(driver: daemon.containers.cgroupDriver, parent: parent, containerID: id)
+      return try CgroupNaming.ociCgroupsPath(driver: driver, parent: parent, containerID: id)
     } catch {
       throw .invalidArgument("linux.cgroup_parent of the pod: \(error)")
     }

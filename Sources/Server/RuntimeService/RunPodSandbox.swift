@@ -123,15 +123,17 @@ struct PodCreation: Sendable {
       var kinds: [PinRequest.Kind] = []
       if !hostNetwork { kinds += [.network, .uts] }
       if !hostIPC { kinds.append(.ipc) }
-      let sharedPID = options.pid == .pod
       var namespaces = PinnedNamespaces()
-      if !kinds.isEmpty || sharedPID {
+      if !kinds.isEmpty {
         namespaces = try await pods.pinner.pin(PinRequest(
           name: id, directory: pods.namespacesDirectory, kinds: kinds,
-          hostname: hostNetwork ? nil : hostname, sysctls: sysctls, sharedPID: sharedPID,
-          userNamespace: userNamespace))
+          hostname: hostNetwork ? nil : hostname, sysctls: sysctls, userNamespace: userNamespace))
         let pinned = namespaces
         undo.append { try? NamespacePinner.unpin(pinned) }
+      }
+      if options.pid == .pod {
+        namespaces.pidInit = try await startInit(podID: id, directory: directory, namespaces: namespaces)
+        undo.append { await daemon.stopInit(podID: id, handler: handler) }
       }
 
       var network: PodNetworkStatus?
@@ -152,6 +154,30 @@ struct PodCreation: Sendable {
       for step in undo.reversed() { await step() }
       throw Self.criError(error)
     }
+  }
+
+  /// Runs the pod's init, the PID 1 its containers' shared PID namespace
+  /// lives by, as a confined runc container named by the pod's ID (see
+  /// PodInitSpec for why it is confined so).
+  func startInit(podID: String, directory: String, namespaces: PinnedNamespaces) async throws -> PIDNamespaceInit {
+    let runtime = try daemon.containers.runtime(handler: handler)
+    if userNamespace != nil { try Files.makeTraversable(daemon.pods.initRoot) }
+    let spec = PodInitSpec(
+      podID: podID, root: daemon.pods.initRoot, namespaces: namespaces, userNamespace: userNamespace,
+      cgroupsPath: try ContainerCreation.cgroupsPath(driver: daemon.containers.cgroupDriver, id: podID, parent: config.linux.cgroupParent),
+      cgroupV2: ContainerSpecHost.current.cgroupV2)
+    let bundle = try OCIBundle.create(at: directory + "/init", spec: spec.build())
+    let pid: Int32
+    do {
+      pid = try await runtime.runUnmonitored(id: podID, bundle: bundle)
+    } catch {
+      throw CRIError.internal("starting the init of pod \(name) (its shared PID namespace): \(error)")
+    }
+    guard let namespace = PIDNamespaceInit.namespaceName("/proc/\(pid)/ns/pid") else {
+      await daemon.stopInit(podID: podID, handler: handler)
+      throw CRIError.internal("the init of pod \(name) (PID \(pid)) ended at once")
+    }
+    return PIDNamespaceInit(pid: pid, namespace: namespace)
   }
 
   /// CNI ADD on the default network (the plugins undo their own work when

@@ -47,6 +47,8 @@ extension DaemonContext {
       }
       stopped.network = nil
     }
+    // Its end kills whatever is left in the shared PID namespace.
+    if pod.namespaces.pidInit != nil { await stopInit(podID: pod.id, handler: pod.runtimeHandler) }
     do {
       try NamespacePinner.unpin(pod.namespaces)
     } catch {
@@ -61,5 +63,15 @@ extension DaemonContext {
       throw .internal("recording pod \(pod.id) as stopped: \(error)")
     }
     logger.info("Stopped pod sandbox", metadata: ["id": "\(pod.id)", "name": "\(pod.name)"])
+  }
+
+  /// Kills the pod's init and removes its runc state and cgroup; an init
+  /// already gone is fine.
+  func stopInit(podID: String, handler: String) async {
+    do {
+      try await containers.runtime(handler: handler).delete(id: podID, force: true)
+    } catch {
+      logger.warning("Cannot remove the pod's init", metadata: ["pod": "\(podID)", "error": "\(error)"])
+    }
   }
 }
