@@ -272,3 +272,13 @@ int crio_thread_set_effective_uid(uid_t uid) {
   // seteuid would change every thread of the process.
   return (int)syscall(SYS_setresuid, (uid_t)-1, uid, (uid_t)-1);
 }
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+int crio_pidfd_open(pid_t pid) {
+  int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  return fd;
+}

@@ -4,9 +4,9 @@ import Support
 import Glibc
 #endif
 
-/// conmon's control FIFO, `<bundle>/ctl`: one line per request,
-/// `<type> <height> <width>`, type 1 resizes the container's terminal and
-/// type 2 reopens its log file (after kubelet rotated it).
+/// conmon's control FIFO (`ContainerLayout.controlFIFO`): one line per
+/// request, `<type> <height> <width>`, type 1 resizes the container's
+/// terminal and type 2 reopens its log file (after kubelet rotated it).
 public enum ConmonControl {
   public enum Request: Sendable, Equatable {
     case resize(width: UInt16, height: UInt16)
@@ -20,8 +20,7 @@ public enum ConmonControl {
     }
   }
 
-  public static func send(_ request: Request, bundle: String) throws(RuntimeError) {
-    let path = bundle + "/ctl"
+  public static func send(_ request: Request, fifo path: String) throws(RuntimeError) {
     // Non-blocking: with no conmon reading, open fails (ENXIO) instead of hanging.
     let fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
     guard fd >= 0 else {
@@ -34,16 +33,20 @@ public enum ConmonControl {
       throw .system(error, context: "cannot write to the container's monitor through \(path)")
     }
   }
+}
 
-  /// Asks conmon to reopen the log and waits until the file is there again.
-  public static func reopenLog(id: String, bundle: String, logPath: String, timeout: Duration = .seconds(5)) async throws(RuntimeError) {
-    try send(.reopenLog, bundle: bundle)
-    let deadline = ContinuousClock.now + timeout
-    while Files.kind(of: logPath) == .missing {
-      guard ContinuousClock.now < deadline else {
-        throw .timedOut(id: id, operation: "reopening the log file \(logPath)", seconds: 5)
-      }
-      try? await Task.sleep(for: .milliseconds(5))
+extension ContainerRuntime {
+  /// Asks the monitor to reopen the log and waits until the file is there
+  /// again (watching its directory, not polling).
+  public func reopenLog(_ layout: ContainerLayout, logPath: String, timeout: Duration = .seconds(5)) async throws(RuntimeError) {
+    let directory = logPath.lastIndex(of: "/").map { String(logPath[..<$0]) } ?? "."
+    let watch = try? DirectoryWatch(directory, events: .created)
+    try control(layout, .reopenLog)
+    guard Files.kind(of: logPath) == .missing, let watch else { return }
+    let name = String(logPath[logPath.index(after: logPath.lastIndex(of: "/") ?? logPath.startIndex)...])
+    let appeared = await watch.waitFor(timeout: timeout) { $0 == nil || $0 == name } && Files.kind(of: logPath) != .missing
+    if !appeared && Files.kind(of: logPath) == .missing {
+      throw .timedOut(id: layout.id, operation: "reopening the log file \(logPath)", seconds: timeout.seconds)
     }
   }
 }

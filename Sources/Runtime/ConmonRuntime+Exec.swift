@@ -1,5 +1,6 @@
 import CSupport
 import Support
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -18,6 +19,7 @@ public struct ExecSession: Sendable {
   public let stderr: Int32?
   /// The terminal's master, for resizes (nil without a terminal).
   public let terminal: Int32?
+  /// Holds the pid file runc writes; removed once the session ends.
   let directory: String
 
   /// The command's own PID (runc writes it once the process runs).
@@ -36,25 +38,76 @@ public struct ExecSession: Sendable {
     Glibc.kill(runc, SIGKILL)
   }
 
-  /// Waits for runc's exit status (the command's), then closes what is
-  /// left and removes the session's files.
+  /// Waits for runc's exit status (the command's), then removes the
+  /// session's files.
   public func wait() async -> Int32 {
-    var status: Int32?
-    while status == nil {
-      status = await Processes.wait(runc, timeout: .seconds(3600))
-    }
+    let status = await Processes.wait(runc, timeout: nil)
     Files.removeTree(directory)
     return status ?? -1
   }
 }
 
 extension ConmonRuntime {
+  /// Runs `command` in the container with `runc exec` and collects its
+  /// output: at most `outputLimit` bytes of stdout and stderr together (the
+  /// rest is read and dropped, so the command never blocks on a full pipe).
+  /// When it runs longer than `timeout` the process is killed and the
+  /// result has exit code -1, `timedOut` and stderr "command timed out".
+  public func execSync(id: String, command: [String], timeout: Duration) async throws(RuntimeError) -> ExecResult {
+    try await execSync(id: id, command: command, timeout: timeout, outputLimit: ExecResult.defaultOutputLimit)
+  }
+
+  public func execSync(id: String, command: [String], timeout: Duration, outputLimit: Int) async throws(RuntimeError) -> ExecResult {
+    let session = try startExec(id: id, command: command, tty: false, stdin: false)
+    let output = OutputCollector(limit: outputLimit)
+    let readers = Task {
+      await withTaskGroup(of: Void.self) { group in
+        for (fd, isStdout) in [(session.stdout, true), (session.stderr, false)] {
+          guard let fd else { continue }
+          group.addTask { await output.drain(fd, isStdout: isStdout) }
+        }
+      }
+    }
+    var status = await Processes.wait(session.runc, timeout: timeout)
+    let timedOut = status == nil
+    if timedOut {
+      // runc exec cannot forward SIGKILL: kill the command, then runc.
+      session.kill()
+      status = await Processes.wait(session.runc, timeout: config.commandTimeout)
+      if status == nil { Glibc.kill(session.runc, SIGKILL) }
+    }
+    // A background process of the command may hold the pipes open: what it
+    // has written by now is kept, then reading stops.
+    readers.cancel()
+    await readers.value
+    for fd in [session.stdout, session.stderr].compactMap({ $0 }) {
+      output.drainAvailable(fd, isStdout: fd == session.stdout)
+      close(fd)
+    }
+    let commandRan = Files.kind(of: session.directory + "/pid") != .missing
+    Files.removeTree(session.directory)
+    let (stdout, stderr) = output.collected
+    if timedOut {
+      return ExecResult(exitCode: -1, stdout: stdout, stderr: Array(ExecResult.timedOutMessage.utf8), timedOut: true)
+    }
+    let code = status ?? -1
+    // runc's own failures (no such container, no such command) print on stderr without running anything.
+    if code != 0, !commandRan {
+      let message = String(decoding: stderr, as: UTF8.self).trimmed
+      if message.contains("does not exist") || message.contains("not running") && message.contains("container") {
+        throw .notFound(id: id)
+      }
+    }
+    return ExecResult(exitCode: code, stdout: stdout, stderr: stderr, timedOut: false)
+  }
+
   /// Starts `command` in the running container `id`. With `tty`, runc makes
   /// a terminal (see `startTerminalExec`); otherwise the
   /// command's stdio are pipes (stdin /dev/null unless asked for).
   public func startExec(id: String, command: [String], tty: Bool, stdin: Bool) throws(RuntimeError) -> ExecSession {
     guard !command.isEmpty else { throw .runtimeFailed(id: id, operation: "exec", status: -1, stderr: "empty command") }
-    let directory: String
+    /// Holds the pid file runc writes; removed once the session ends.
+  let directory: String
     do { directory = try Files.makeTemporaryDirectory(prefix: "crio-exec") } catch {
       throw .system(error, context: "exec in container \(id)")
     }
@@ -115,5 +168,47 @@ extension ConmonRuntime {
       throw .system(error, context: "exec in container \(id)")
     }
     return ExecSession(runc: runc, stdin: dup(master), stdout: dup(master), stderr: nil, terminal: master, directory: directory)
+  }
+}
+
+/// stdout and stderr of an exec, read as the kernel says they are readable,
+/// kept up to a shared limit (the rest read and dropped).
+final class OutputCollector: Sendable {
+  private struct Buffers {
+    var stdout: [UInt8] = []
+    var stderr: [UInt8] = []
+  }
+  private let buffers = Mutex(Buffers())
+  private let limit: Int
+
+  init(limit: Int) { self.limit = limit }
+
+  var collected: (stdout: [UInt8], stderr: [UInt8]) { buffers.withLock { ($0.stdout, $0.stderr) } }
+
+  /// Reads until end of file or cancellation.
+  func drain(_ fd: Int32, isStdout: Bool) async {
+    _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+    while !Task.isCancelled {
+      if drainAvailable(fd, isStdout: isStdout) { return }
+      guard await Readiness.shared.waitReadable(fd) else { return }
+    }
+  }
+
+  /// Reads what is there now; true at end of file or on an error.
+  @discardableResult
+  func drainAvailable(_ fd: Int32, isStdout: Bool) -> Bool {
+    var chunk = [UInt8](repeating: 0, count: 64 << 10)
+    while true {
+      let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+      if count > 0 {
+        buffers.withLock { buffers in
+          let room = max(0, limit - buffers.stdout.count - buffers.stderr.count)
+          if isStdout { buffers.stdout += chunk[..<min(count, room)] } else { buffers.stderr += chunk[..<min(count, room)] }
+        }
+        continue
+      }
+      if count < 0 && errno == EINTR { continue }
+      return !(count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+    }
   }
 }

@@ -81,13 +81,18 @@ public struct ExecResult: Sendable, Hashable {
 
   /// What CRI-O puts in stderr when an exec sync times out.
   public static let timedOutMessage = "command timed out"
+
+  /// ExecSync's output limit, stdout and stderr together: the response must
+  /// stay under the 16 MiB kubelet and crictl accept, with room for the
+  /// rest of the message.
+  public static let defaultOutputLimit = 16 << 20 - 64 << 10
 }
 
 /// Runs containers with conmon and an OCI runtime (runc) the way CRI-O does.
 /// One instance per runtime handler. It holds no per-container state: conmon
 /// is daemonized and outlives this object, and everything is found again from
 /// the runtime root, the exits directory and the bundle.
-public final class ConmonRuntime: Sendable {
+public final class ConmonRuntime: ContainerRuntime {
   public let config: RuntimeHandlerConfig
   let logger: Logger
 
@@ -96,41 +101,41 @@ public final class ConmonRuntime: Sendable {
     self.logger = logger
   }
 
-  /// The exit file conmon writes for `id`.
-  public func exitFilePath(id: String) -> String { config.exitsDir + "/" + id }
+  public func layout(id: String, bundle: String) -> ContainerLayout {
+    ContainerLayout(id: id, bundle: bundle, exitsDirectory: config.exitsDir, attachDirectory: config.attachSocketDir)
+  }
 
   /// `runc --root <root>` plus `arguments`.
   func runtimeArguments(_ arguments: [String]) -> [String] {
     ["--root", config.runtimeRoot] + arguments
   }
 
-  /// conmon's command line for creating container `id` (CRI-O's createContainer).
-  public func conmonArguments(
-    id: String, name: String, bundle: OCIBundle, logPath: String, terminal: Bool, stdin: Bool, stdinOnce: Bool
-  ) -> [String] {
+  /// conmon's command line for creating a container (CRI-O's createContainer).
+  public func conmonArguments(_ request: CreateRequest) -> [String] {
+    let layout = request.layout
     var args = [
-      "-b", bundle.path,
-      "-c", id,
+      "-b", layout.bundle,
+      "-c", layout.id,
       "--exit-dir", config.exitsDir,
-      "-l", "k8s-file:" + logPath,
+      "-l", "k8s-file:" + request.logPath,
       "--log-level", config.conmonLogLevel,
-      "-n", name,
-      "-P", bundle.path + "/conmon.pid",
+      "-n", request.name,
+      "-P", layout.monitorPidFile,
       // conmon writes its "oom" marker here (else into its working directory).
-      "--persist-dir", bundle.path,
-      "-p", bundle.path + "/pidfile",
+      "--persist-dir", layout.bundle,
+      "-p", layout.pidFile,
       "-r", config.runtimePath,
       "--runtime-arg", "--root=" + config.runtimeRoot,
       "--socket-dir-path", config.attachSocketDir,
-      "-u", id,
+      "-u", layout.id,
     ]
     if config.logSizeMax >= 0 {
       args += ["--log-size-max", String(config.logSizeMax)]
     }
-    if terminal {
+    if request.terminal {
       args.append("-t")
-    } else if stdin {
-      if !stdinOnce { args.append("--leave-stdin-open") }
+    } else if request.stdin {
+      if !request.stdinOnce { args.append("--leave-stdin-open") }
       args.append("-i")
     }
     return args
@@ -141,18 +146,16 @@ public final class ConmonRuntime: Sendable {
   /// Starts conmon, which runs `runc create`; returns once runc has created the
   /// container (its process waits in runc init for `start`). On failure nothing
   /// is left behind: no runc state, no conmon, no exit file.
-  public func create(
-    id: String, name: String? = nil, bundle: OCIBundle, logPath: String, terminal: Bool = false, stdin: Bool = false,
-    stdinOnce: Bool = false
-  ) async throws(RuntimeError) -> ContainerProcess {
+  public func create(_ request: CreateRequest) async throws(RuntimeError) -> ContainerProcess {
+    let layout = request.layout
+    let id = layout.id
     for directory in [config.runtimeRoot, config.exitsDir, config.attachSocketDir] {
       do { try Files.makeDirectories(directory, mode: 0o700) } catch {
         throw .system(error, context: "creating runtime directory for container \(id)")
       }
     }
-    unlink(exitFilePath(id: id))
-    let conmonOutput = bundle.path + "/conmon.output"
-    unlink(conmonOutput)
+    unlink(layout.exitFile)
+    unlink(layout.monitorOutput)
 
     // Sync pipe: conmon writes the result; start pipe: we tell conmon to go on.
     var sync: [Int32] = [-1, -1]
@@ -183,18 +186,16 @@ public final class ConmonRuntime: Sendable {
     if !environment.contains(where: { $0.hasPrefix("PATH=") }) {
       environment.append("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
     }
-    let arguments = conmonArguments(
-      id: id, name: name ?? id, bundle: bundle, logPath: logPath, terminal: terminal, stdin: stdin,
-      stdinOnce: stdinOnce)
+    let arguments = conmonArguments(request)
     logger.debug("running conmon", metadata: ["id": "\(id)", "args": "\(arguments)"])
 
     let conmon: pid_t
     do {
       conmon = try Processes.spawn(
-        config.conmonPath, arguments, stdout: conmonOutput, stderr: conmonOutput,
+        config.conmonPath, arguments, stdout: layout.monitorOutput, stderr: layout.monitorOutput,
         // conmon writes some files (its "oom" marker) relative to its
         // working directory, which CRI-O sets to the bundle.
-        environment: environment, passing: [(sync[1], 3), (start[0], 4)], workingDirectory: bundle.path)
+        environment: environment, passing: [(sync[1], 3), (start[0], 4)], workingDirectory: layout.bundle)
     } catch {
       close(sync[1])
       close(start[0])
@@ -217,12 +218,12 @@ public final class ConmonRuntime: Sendable {
     guard let status = await Processes.wait(conmon, timeout: config.createTimeout) else {
       Glibc.kill(conmon, SIGKILL)
       _ = await Processes.wait(conmon, timeout: .seconds(10))
-      await cleanUpFailedCreate(id: id, bundle: bundle)
+      await cleanUpFailedCreate(layout)
       throw .timedOut(id: id, operation: "conmon start", seconds: config.createTimeout.seconds)
     }
     guard status == 0 else {
-      let output = ((try? Files.read(conmonOutput)) ?? "").trimmed
-      await cleanUpFailedCreate(id: id, bundle: bundle)
+      let output = ((try? Files.read(layout.monitorOutput)) ?? "").trimmed
+      await cleanUpFailedCreate(layout)
       throw .conmonFailed(id: id, reason: "conmon exited with status \(status)", output: output)
     }
 
@@ -230,25 +231,25 @@ public final class ConmonRuntime: Sendable {
     do {
       line = try await readLine(syncRead, timeout: config.createTimeout)
     } catch {
-      await cleanUpFailedCreate(id: id, bundle: bundle)
+      await cleanUpFailedCreate(layout)
       switch error {
       case .timedOut: throw .timedOut(id: id, operation: "container create", seconds: config.createTimeout.seconds)
       default:
-        let output = ((try? Files.read(conmonOutput)) ?? "").trimmed
+        let output = ((try? Files.read(layout.monitorOutput)) ?? "").trimmed
         throw .conmonFailed(id: id, reason: "\(error)", output: output)
       }
     }
     let report = SyncReport.parse(line)
     guard let pid = report?.pid, pid > 0 else {
-      await cleanUpFailedCreate(id: id, bundle: bundle)
+      await cleanUpFailedCreate(layout)
       let message = report?.message ?? ""
       if message.isEmpty {
-        let output = ((try? Files.read(conmonOutput)) ?? "").trimmed
+        let output = ((try? Files.read(layout.monitorOutput)) ?? "").trimmed
         throw .conmonFailed(id: id, reason: "conmon reported no container pid (\(line.trimmed))", output: output)
       }
       throw .createFailed(id: id, message: message.trimmed)
     }
-    return ContainerProcess(id: id, pid: pid, conmonPid: Self.readPid(bundle.path + "/conmon.pid"))
+    return ContainerProcess(id: id, pid: pid, conmonPid: Self.readPid(layout.monitorPidFile))
   }
 
   /// conmon's sync-pipe message: `{"pid": N}` (API version 0) or `{"data": N}`,
@@ -266,7 +267,8 @@ public final class ConmonRuntime: Sendable {
     }
   }
 
-  /// Reads one line (or up to end of file) without blocking a thread.
+  /// Reads one line (or up to end of file), waiting for the kernel to say
+  /// the pipe is readable rather than holding a thread.
   private func readLine(_ fd: Int32, timeout: Duration) async throws(RuntimeError) -> String {
     _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
     let deadline = ContinuousClock.now + timeout
@@ -284,10 +286,9 @@ public final class ConmonRuntime: Sendable {
       guard errno == EAGAIN || errno == EWOULDBLOCK else {
         throw .system(SystemError("read sync pipe"), context: "reading conmon's report")
       }
-      guard ContinuousClock.now < deadline else {
+      guard await Readiness.shared.waitReadable(fd, timeout: deadline - ContinuousClock.now) else {
         throw .timedOut(id: "", operation: "reading conmon's report", seconds: timeout.seconds)
       }
-      try? await Task.sleep(for: .milliseconds(5))
     }
     let line = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true).first ?? []
     guard !line.isEmpty else {
@@ -296,26 +297,17 @@ public final class ConmonRuntime: Sendable {
     return String(decoding: line, as: UTF8.self)
   }
 
-  private func cleanUpFailedCreate(id: String, bundle: OCIBundle) async {
-    if let conmon = Self.readPid(bundle.path + "/conmon.pid") {
-      await Self.waitForEnd(conmon, timeout: .seconds(5))
-      if ChildProcess.isAlive(conmon) { Glibc.kill(conmon, SIGKILL) }
+  private func cleanUpFailedCreate(_ layout: ContainerLayout) async {
+    if let conmon = Self.readPid(layout.monitorPidFile) {
+      if !(await Processes.waitForEnd(conmon, timeout: .seconds(5))) { Glibc.kill(conmon, SIGKILL) }
     }
-    _ = try? await runRuntime(id: id, operation: "delete", ["delete", "--force", id])
-    unlink(exitFilePath(id: id))
+    _ = try? await runRuntime(id: layout.id, operation: "delete", ["delete", "--force", layout.id])
+    unlink(layout.exitFile)
   }
 
   static func readPid(_ path: String) -> Int32? {
     guard let text = try? Files.read(path), let pid = Int32(text.trimmed), pid > 0 else { return nil }
     return pid
-  }
-
-  /// Polls until a process that is not our child has ended.
-  static func waitForEnd(_ pid: Int32, timeout: Duration) async {
-    let deadline = ContinuousClock.now + timeout
-    while ChildProcess.isAlive(pid) && ContinuousClock.now < deadline {
-      try? await Task.sleep(for: .milliseconds(10))
-    }
   }
 
   // MARK: - runc commands
@@ -370,21 +362,29 @@ public final class ConmonRuntime: Sendable {
     }
   }
 
+  /// runc keeps a directory per container under its root.
+  public func containerIDs() -> [String] {
+    ((try? Files.list(config.runtimeRoot)) ?? []).filter { Files.kind(of: config.runtimeRoot + "/" + $0) == .directory }
+  }
+
+  public func control(_ layout: ContainerLayout, _ request: ConmonControl.Request) throws(RuntimeError) {
+    try ConmonControl.send(request, fifo: layout.controlFIFO)
+  }
+
+  // MARK: - waiting for exits (for direct users; the daemon's exit monitor does this for it)
+
   /// The exit code conmon recorded (128 + n after signal n), or nil while the
   /// container has not ended.
   public func exitCode(id: String) -> Int32? {
-    guard let text = try? Files.read(exitFilePath(id: id)) else { return nil }
-    return Int32(text.trimmed)
+    layout(id: id, bundle: "").recordedExit()?.code
   }
 
-  /// Polls for the exit file; nil if it did not appear within `timeout`.
+  /// Waits for conmon's exit file to appear; nil if it did not within `timeout`.
   public func waitForExit(id: String, timeout: Duration) async -> Int32? {
-    let deadline = ContinuousClock.now + timeout
-    while true {
-      if let code = exitCode(id: id) { return code }
-      guard ContinuousClock.now < deadline else { return nil }
-      try? await Task.sleep(for: .milliseconds(10))
-    }
+    guard let watch = try? DirectoryWatch(config.exitsDir) else { return exitCode(id: id) }
+    if let code = exitCode(id: id) { return code }
+    _ = await watch.waitFor(timeout: timeout) { [self] name in (name == nil || name == id) && exitCode(id: id) != nil }
+    return exitCode(id: id)
   }
 
   /// Sends `signal`, waits up to `timeout` for the container to end, then
@@ -413,52 +413,6 @@ public final class ConmonRuntime: Sendable {
     if let code = await waitForExit(id: id, timeout: config.commandTimeout) { return code }
     throw .timedOut(id: id, operation: "stop", seconds: (timeout + config.commandTimeout).seconds)
   }
-
-  /// Runs `command` in the container with `runc exec` and collects its output.
-  /// When it runs longer than `timeout` the process is killed and the result
-  /// has exit code -1, `timedOut` and stderr "command timed out".
-  public func execSync(id: String, command: [String], timeout: Duration) async throws(RuntimeError) -> ExecResult {
-    guard !command.isEmpty else { throw .runtimeFailed(id: id, operation: "exec", status: -1, stderr: "empty command") }
-    let dir: String
-    do { dir = try Files.makeTemporaryDirectory(prefix: "crio-exec") } catch {
-      throw .system(error, context: "exec in container \(id)")
-    }
-    defer { Files.removeTree(dir) }
-    let pidFile = dir + "/pid"
-    let arguments = runtimeArguments(["exec", "--pid-file", pidFile, id] + command)
-    let runc: pid_t
-    do {
-      runc = try Processes.spawn(config.runtimePath, arguments, stdout: dir + "/out", stderr: dir + "/err")
-    } catch {
-      throw .system(error, context: "exec in container \(id)")
-    }
-    if let status = await Processes.wait(runc, timeout: timeout) {
-      let stdout = (try? Files.readBytes(dir + "/out")) ?? []
-      let stderr = (try? Files.readBytes(dir + "/err")) ?? []
-      // runc's own failures (no such container, no such command) print "exec failed" on stderr.
-      if status != 0, !FileExists.check(pidFile) {
-        let message = String(decoding: stderr, as: UTF8.self).trimmed
-        if message.contains("does not exist") || message.contains("not running") && message.contains("container") {
-          throw .notFound(id: id)
-        }
-      }
-      return ExecResult(exitCode: status, stdout: stdout, stderr: stderr, timedOut: false)
-    }
-    // Timed out: kill the exec'd process (runc exec cannot forward SIGKILL), then runc.
-    if let pid = Self.readPid(pidFile) { Glibc.kill(pid, SIGKILL) }
-    if await Processes.wait(runc, timeout: .seconds(10)) == nil {
-      if let pid = Self.readPid(pidFile) { Glibc.kill(pid, SIGKILL) }
-      Glibc.kill(runc, SIGKILL)
-      _ = await Processes.wait(runc, timeout: .seconds(10))
-    }
-    let stdout = (try? Files.readBytes(dir + "/out")) ?? []
-    return ExecResult(
-      exitCode: -1, stdout: stdout, stderr: Array(ExecResult.timedOutMessage.utf8), timedOut: true)
-  }
-}
-
-enum FileExists {
-  static func check(_ path: String) -> Bool { access(path, F_OK) == 0 }
 }
 
 extension Duration {

@@ -97,14 +97,22 @@ public enum Processes {
     return signal == 0 ? (status >> 8) & 0xff : 128 + signal
   }
 
-  /// Polls until the child ends or `timeout` passes.
-  public static func wait(_ pid: pid_t, timeout: Duration) async -> Int32? {
-    let deadline = ContinuousClock.now + timeout
-    repeat {
-      if let status = reap(pid) { return status }
-      try? await Task.sleep(for: .milliseconds(2))
-    } while ContinuousClock.now < deadline
-    return nil
+  /// Waits until the child ends (the kernel says so through its pidfd)
+  /// and reaps it; nil when `timeout` passes first (nil timeout: no limit).
+  public static func wait(_ pid: pid_t, timeout: Duration?) async -> Int32? {
+    if let status = reap(pid) { return status }
+    guard await waitForEnd(pid, timeout: timeout) else { return nil }
+    return reap(pid)
+  }
+
+  /// Waits until `pid` (a child or any other process) has ended; false when
+  /// `timeout` passes first. A process that is already gone has ended.
+  @discardableResult
+  public static func waitForEnd(_ pid: pid_t, timeout: Duration?) async -> Bool {
+    let fd = crio_pidfd_open(pid)
+    guard fd >= 0 else { return true }  // ESRCH: gone (and reaped) already
+    defer { close(fd) }
+    return await Readiness.shared.waitReadable(fd, timeout: timeout)
   }
 
   /// Runs a command to completion: exit code, stdout and stderr.

@@ -82,8 +82,8 @@ import Testing
       // Not the host's mount namespace.
       let namespaces = try await run(cri, id, "readlink /proc/1/ns/mnt").out
       var hostMount = [CChar](repeating: 0, count: 64)
-      _ = readlink("/proc/self/ns/mnt", &hostMount, 63)
-      #expect(!namespaces.hasPrefix(String(cString: hostMount)))
+      let length = readlink("/proc/self/ns/mnt", &hostMount, 63)
+      #expect(length > 0 && !namespaces.hasPrefix(String(decoding: hostMount[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)))
 
       // Stopping the pod ends the init with everything in its namespace.
       try await PodSandboxTests.stop(cri, pod)

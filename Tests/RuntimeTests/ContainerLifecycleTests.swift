@@ -159,7 +159,7 @@ import Testing
       try FileManager.default.createDirectory(atPath: fx.root + "/logs", withIntermediateDirectories: true)
       var thrown: RuntimeError?
       do throws(RuntimeError) {
-        _ = try await fx.runtime.create(id: id, bundle: bundle, logPath: fx.logPath(id: id))
+        _ = try await fx.runtime.create(CreateRequest(layout: fx.runtime.layout(id: id, bundle: bundle.path), name: id, logPath: fx.logPath(id: id)))
       } catch {
         thrown = error
       }
@@ -216,7 +216,7 @@ import Testing
         let client = ConmonRuntime(config: fx.config)
         let bundle = try fx.bundle(id: id, spec: fx.spec(id: id, script: "trap 'exit 143' TERM; sleep 1000 & wait"))
         try FileManager.default.createDirectory(atPath: fx.root + "/logs", withIntermediateDirectories: true)
-        let process = try await client.create(id: id, bundle: bundle, logPath: fx.logPath(id: id))
+        let process = try await client.create(CreateRequest(layout: client.layout(id: id, bundle: bundle.path), name: id, logPath: fx.logPath(id: id)))
         try await client.start(id: id)
         return process
       }

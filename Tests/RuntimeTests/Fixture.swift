@@ -109,7 +109,7 @@ final class Fixture: @unchecked Sendable {
   func create(script: String, id: String = Fixture.uniqueID()) async throws -> ContainerProcess {
     try FileManager.default.createDirectory(atPath: root + "/logs", withIntermediateDirectories: true)
     let bundle = try bundle(id: id, spec: spec(id: id, script: script))
-    return try await runtime.create(id: id, bundle: bundle, logPath: logPath(id: id))
+    return try await runtime.create(CreateRequest(layout: runtime.layout(id: id, bundle: bundle.path), name: id, logPath: logPath(id: id)))
   }
 
   /// The container's log and conmon's output, for failure messages.

@@ -119,9 +119,9 @@ import Testing
       config: RuntimeHandlerConfig(
         runtimePath: "/usr/sbin/runc", runtimeRoot: "/run/runc-root", exitsDir: "/run/exits",
         attachSocketDir: "/run/attach", logSizeMax: 1024))
-    let args = runtime.conmonArguments(
-      id: "abc", name: "k8s_ctr", bundle: OCIBundle(path: "/b"), logPath: "/logs/0.log", terminal: false,
-      stdin: true, stdinOnce: false)
+    let args = runtime.conmonArguments(CreateRequest(
+      layout: runtime.layout(id: "abc", bundle: "/b"), name: "k8s_ctr", logPath: "/logs/0.log", terminal: false,
+      stdin: true, stdinOnce: false))
     func value(_ flag: String) -> String? {
       args.firstIndex(of: flag).map { args[$0 + 1] }
     }
@@ -138,9 +138,9 @@ import Testing
     #expect(value("-p") == "/b/pidfile")
     #expect(value("--log-size-max") == "1024")
     #expect(args.contains("-i") && args.contains("--leave-stdin-open") && !args.contains("-t"))
-    let tty = runtime.conmonArguments(
-      id: "abc", name: "abc", bundle: OCIBundle(path: "/b"), logPath: "/l", terminal: true, stdin: true,
-      stdinOnce: true)
+    let tty = runtime.conmonArguments(CreateRequest(
+      layout: runtime.layout(id: "abc", bundle: "/b"), name: "abc", logPath: "/l", terminal: true, stdin: true,
+      stdinOnce: true))
     #expect(tty.contains("-t") && !tty.contains("-i"))
   }
 

@@ -1,6 +1,10 @@
 // Linux calls and headers that Swift's Glibc module leaves out.
 #include <stddef.h>
 #include <sys/xattr.h>
+// Readiness (epoll, eventfd) and DirectoryWatch (inotify): not in Swift's Glibc module.
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
 
 // unshare(2) and sethostname(2) need _GNU_SOURCE, which the Glibc module is
 // not built with; thin wrappers in CSupport.c are compiled with it.
@@ -55,3 +59,6 @@ int crio_is_mount_root(const char *path);
 // Sets the calling thread's effective uid alone (setresuid(2) without
 // glibc's all-threads broadcast). 0 or -1 with errno.
 int crio_thread_set_effective_uid(uid_t uid);
+// pidfd_open(2) (Linux 5.3): a descriptor that polls readable once `pid`
+// has ended, child or not. Close-on-exec; -1 with errno.
+int crio_pidfd_open(pid_t pid);

@@ -139,6 +139,15 @@ public struct CNIResultCache: Sendable {
     }
   }
 
+  /// Every readable entry, of every pod (start-up reconciliation).
+  public func allEntries() -> [CNICacheEntry] {
+    let names = ((try? Files.list(dir + "/results")) ?? []).filter { !$0.hasSuffix(".tmp") }.sorted()
+    return names.compactMap { name in
+      guard let text = try? Files.read(dir + "/results/" + name) else { return nil }
+      return try? CNICacheEntry(json: text, file: dir + "/results/" + name)
+    }
+  }
+
   /// Writes the entry atomically (a crash leaves the old file or the new one).
   public func write(_ entry: CNICacheEntry) throws(CNIError) {
     let file = path(networkName: entry.networkName, containerID: entry.containerID, ifName: entry.ifName)

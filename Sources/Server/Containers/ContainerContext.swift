@@ -1,5 +1,4 @@
 import Config
-import GRDB
 import Logging
 import PodNetwork
 import Runtime
@@ -9,12 +8,11 @@ import Support
 import Glibc
 #endif
 
-/// What the container RPCs share: the records, one runtime per handler, and
-/// the directories containers live in.
+/// What the container RPCs share: the containers' supervisor, one runtime
+/// per handler, and the directories containers live in.
 final class ContainerContext: Sendable {
-  let store: ContainerStore
-  let runtimes: [String: ConmonRuntime]
-  let creations = CreationRetries()
+  let supervisor: ContainerSupervisor
+  let runtimes: [String: any ContainerRuntime]
   /// Bundles and merged roots (volatile).
   let bundlesDirectory: String
   /// Upper and work directories of the overlays (persistent).
@@ -33,11 +31,11 @@ final class ContainerContext: Sendable {
   /// and two mounts) runs beside start-up instead of delaying it.
   private let userNamespaceProbe: Task<String?, Never>
 
-  init(config: CrioConfig, database: DatabasePool, logger: Logger) throws {
-    store = try ContainerStore(database: database, kind: "container")
+  init(config: CrioConfig, supervisor: ContainerSupervisor, logger: Logger) throws {
+    self.supervisor = supervisor
     bundlesDirectory = config.runroot + "/containers"
     layersDirectory = config.root + "/containers"
-    var runtimes: [String: ConmonRuntime] = [:]
+    var runtimes: [String: any ContainerRuntime] = [:]
     for (name, handler) in config.runtime.runtimes {
       let runtimePath = handler.runtimePath.isEmpty ? Self.lookUp(name) : handler.runtimePath
       let conmonPath = handler.monitorPath.isEmpty ? Self.lookUp("conmon") : handler.monitorPath
@@ -50,7 +48,7 @@ final class ContainerContext: Sendable {
         logger: logger)
     }
     self.runtimes = runtimes
-    cgroups = try? CgroupLayout.current()
+    cgroups = Self.hostCgroups
     cgroupDriver = config.runtime.cgroupManager == .systemd ? .systemd : .cgroupfs
     oomScoreAdjFloor = Self.mayLowerOOMScoreAdj() ? nil : Int(((try? Files.read("/proc/self/oom_score_adj")) ?? "0").trimmingNewline) ?? 0
     for directory in [bundlesDirectory, layersDirectory, config.runtime.containerExitsDir, config.runtime.containerAttachSocketDir] {
@@ -81,16 +79,24 @@ final class ContainerContext: Sendable {
     return mask & (1 << 24) != 0
   }
 
-  /// Where the container's cgroup is inside each hierarchy.
-  func cgroupPath(of record: ContainerRecord, podCgroupParent: String) -> String? {
-    try? CgroupNaming.filesystemPath(driver: cgroupDriver, parent: podCgroupParent, containerID: record.id)
+  /// The host's cgroup hierarchies, read once.
+  static let hostCgroups = try? CgroupLayout.current()
+
+  /// Whether the kernel's OOM killer struck in the container's cgroup (which
+  /// stays until the container is deleted from runc).
+  static func oomKilledInCgroup(_ record: ContainerRecord) -> Bool {
+    guard let path = record.cgroupPath, let layout = hostCgroups,
+      let stats = try? CgroupStats(layout: layout).read(relativePath: path)
+    else { return false }
+    return (stats.oomKillCount ?? 0) > 0
   }
 
-  func runtime(for record: ContainerRecord) throws(CRIError) -> ConmonRuntime {
-    try runtime(handler: record.runtimeHandler)
+  /// The paths of a new container.
+  func layout(id: String, runtime: any ContainerRuntime) -> ContainerLayout {
+    runtime.layout(id: id, bundle: bundlesDirectory + "/" + id)
   }
 
-  func runtime(handler: String) throws(CRIError) -> ConmonRuntime {
+  func runtime(handler: String) throws(CRIError) -> any ContainerRuntime {
     guard let runtime = runtimes[handler] else {
       throw .failedPrecondition("runtime handler \"\(handler)\" is not configured")
     }

@@ -1,7 +1,5 @@
 import CRIAPI
 
-typealias ContainerStore = RecordStore<ContainerRecord>
-
 /// A container as the daemon keeps it (and persists it): the request, the
 /// image, where its bundle, root file system and log are, and what happened
 /// to it. The process itself is conmon's and runc's business.

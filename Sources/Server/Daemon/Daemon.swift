@@ -45,7 +45,11 @@ public struct Daemon: Sendable {
     // start-up clean-up would delete its in-progress downloads.
     try SocketPath.prepare(config.api.listen)
     let context = try await DaemonContext(config: config, logger: logger)
-    let restored = await context.pods.store.all()
+    let exits = try ExitMonitor(supervisor: context.containers.supervisor, directory: config.runtime.containerExitsDir)
+    try await Recovery(daemon: context).run()
+    let exitWatching = Task { await exits.run() }
+    defer { exitWatching.cancel() }
+    let restored = context.pods.supervisor.index.all.map(\.record)
     Task { await context.network.checkRestored(restored, logger: logger) }
     try await withCleanUp {
       let streaming = try await StreamingServer.start(

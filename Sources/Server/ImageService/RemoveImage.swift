@@ -13,7 +13,7 @@ extension CRIImageService {
     let name = request.image.image
     // Removing what is not there succeeds: the CRI call is idempotent.
     guard let record = try images.lookUp(name) else { return Runtime_V1_RemoveImageResponse() }
-    let users = await daemon.containers.store.all().filter { $0.imageID == record.id.hex }.map(\.id)
+    let users = daemon.containers.supervisor.index.all.map(\.record).filter { $0.imageID == record.id.hex }.map(\.id)
     do {
       try await images.remove(record, as: name, usedBy: users, logger: daemon.logger)
     } catch {

@@ -29,8 +29,8 @@ public final class ImageContext: Sendable {
     layers = try LayerStore(root: config.root)
     // One metadata database: images and layers, and the daemon's own tables.
     records = try ImageStore(path: config.root + "/images.db") { migrator in
-      PodStore.registerMigration(in: &migrator, version: "server-v1")
-      ContainerStore.registerMigration(in: &migrator, version: "server-v2")
+      Journal<PodSandbox>.registerMigration(in: &migrator, version: "server-v1")
+      Journal<ContainerRecord>.registerMigration(in: &migrator, version: "server-v2")
     }
     let client = RegistryClient(logger: logger)
     self.client = client

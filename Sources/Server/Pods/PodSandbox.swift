@@ -1,8 +1,6 @@
 import CRIAPI
 import PodNetwork
 
-typealias PodStore = RecordStore<PodSandbox>
-
 /// A pod sandbox as the daemon keeps it (and persists it): the request it
 /// was made from, where its namespaces and files are, and its state. With
 /// `drop_infra_ctr` there is no infra container: the pod is its pinned

@@ -6,7 +6,7 @@ extension CRIRuntimeService {
     request: Runtime_V1_ContainerStatsRequest,
     context: GRPCCore.ServerContext
   ) async throws -> Runtime_V1_ContainerStatsResponse {
-    let record = try await daemon.container(request.containerID)
+    let record = try daemon.container(request.containerID).record
     var response = Runtime_V1_ContainerStatsResponse()
     response.stats = await StatsCollector(daemon: daemon).containerStats(record)
     return response
@@ -44,10 +44,10 @@ extension CRIRuntimeService {
     }
     let collector = StatsCollector(daemon: daemon)
     var result: [Runtime_V1_ContainerStats] = []
-    for record in await daemon.containerRecords(matching: listFilter) {
+    for record in daemon.containerRecords(matching: listFilter) {
       result.append(await collector.containerStats(record))
     }
-    await daemon.stats.keep(only: Set(await daemon.containers.store.all().map(\.id) + daemon.pods.store.all().map { "pod:" + $0.id }))
+    await daemon.stats.keep(only: Set(daemon.containers.supervisor.index.all.map(\.id) + daemon.pods.supervisor.index.all.map { "pod:" + $0.id }))
     return result
   }
 }

@@ -7,29 +7,9 @@ extension CRIRuntimeService {
     request: Runtime_V1_ContainerStatusRequest,
     context: GRPCCore.ServerContext
   ) async throws -> Runtime_V1_ContainerStatusResponse {
-    let record = try await daemon.container(request.containerID)
-    let config = record.configMessage
-    var status = Runtime_V1_ContainerStatus()
-    status.id = record.id
-    status.metadata = config.metadata
-    status.state = record.criState
-    status.createdAt = record.createdAt
-    status.startedAt = record.startedAt
-    status.finishedAt = record.finishedAt
-    status.exitCode = record.exitCode
-    status.image = config.image
-    status.imageRef = record.imageRef
-    status.imageID = record.imageID
-    if record.state == .exited {
-      status.reason = record.oomKilled == true ? "OOMKilled" : record.exitCode == 0 ? "Completed" : "Error"
-    }
-    status.resources.linux = record.resources
-    status.labels = config.labels
-    status.annotations = config.annotations
-    status.mounts = config.mounts
-    status.logPath = record.logPath
+    let record = try daemon.container(request.containerID).record
     var response = Runtime_V1_ContainerStatusResponse()
-    response.status = status
+    response.status = record.criStatus()
     if request.verbose {
       response.info = ["info": JSONValue.object([
         ("sandboxID", .string(record.podID)),
@@ -40,5 +20,32 @@ extension CRIRuntimeService {
       ]).rendered()]
     }
     return response
+  }
+}
+
+extension ContainerRecord {
+  /// What ContainerStatus (and a container event) says about it.
+  func criStatus() -> Runtime_V1_ContainerStatus {
+    let config = configMessage
+    var status = Runtime_V1_ContainerStatus()
+    status.id = id
+    status.metadata = config.metadata
+    status.state = criState
+    status.createdAt = createdAt
+    status.startedAt = startedAt
+    status.finishedAt = finishedAt
+    status.exitCode = exitCode
+    status.image = config.image
+    status.imageRef = imageRef
+    status.imageID = imageID
+    if state == .exited {
+      status.reason = oomKilled == true ? "OOMKilled" : exitCode == 0 ? "Completed" : "Error"
+    }
+    status.resources.linux = resources
+    status.labels = config.labels
+    status.annotations = config.annotations
+    status.mounts = config.mounts
+    status.logPath = logPath
+    return status
   }
 }

@@ -15,10 +15,14 @@ extension CRIRuntimeService {
     context: GRPCCore.ServerContext
   ) async throws -> Runtime_V1_CreateContainerResponse {
     let creation = ContainerCreation(daemon: daemon, request: request)
-    let (pod, name) = try await creation.podAndName()
+    let (podOwner, name) = try creation.podAndName()
+    let pods = daemon.pods.supervisor
     // The creation runs to its end even if this caller's deadline passes;
     // kubelet's retry with the same name joins it or collects its result.
-    let id = try await daemon.containers.creations.create(name) { try await creation.run(pod: pod, name: name) }
+    // It holds the pod's lock: the pod is neither stopped nor removed under it.
+    let id = try await daemon.containers.supervisor.creations.create(name) {
+      try await pods.withPod(podOwner) { pod in try await creation.run(pod: pod, name: name) }
+    }
     var response = Runtime_V1_CreateContainerResponse()
     response.containerID = id
     return response
@@ -32,13 +36,13 @@ struct ContainerCreation: Sendable {
   let request: Runtime_V1_CreateContainerRequest
 
   /// The pod the container joins and the container's reserved name.
-  func podAndName() async throws -> (PodSandbox, String) {
+  func podAndName() throws -> (PodOwner, String) {
     let config = request.config
     guard request.hasConfig, config.hasMetadata, !config.metadata.name.isEmpty else {
       throw CRIError.invalidArgument("the container config needs metadata with a name")
     }
-    let pod = try await daemon.pod(request.podSandboxID)
-    return (pod, ContainerRecord.reservedName(config.metadata, pod: pod.configMessage.metadata))
+    let pod = try daemon.pods.supervisor.owner(request.podSandboxID)
+    return (pod, ContainerRecord.reservedName(config.metadata, pod: pod.record.configMessage.metadata))
   }
 
   func run(pod: PodSandbox, name: String) async throws -> String {
@@ -59,20 +63,24 @@ struct ContainerCreation: Sendable {
     let requestedLog = try Self.logPath(directory: podConfig.logDirectory, relative: config.logPath)
 
     let containers = daemon.containers
+    let supervisor = containers.supervisor
     let id = PodContext.newID()
-    if case .taken(let holder) = await containers.store.reserve(name, for: id) {
+    if let holderID = supervisor.names.reserve(name, for: id) {
       // The retry of a creation whose caller gave up gets that container.
+      let holder = supervisor.index.owner(holderID)?.record
       if let holder, holder.podID == pod.id, holder.configMessage == config,
-        await containers.creations.claim(name, id: holder.id)
+        await supervisor.creations.claim(name, id: holder.id)
       {
         return holder.id
       }
       throw CRIError.alreadyExists(
-        "container name \"\(name)\" is reserved by \(holder.map { String($0.id.prefix(12)) } ?? "a container being created"); remove it first or use another attempt number")
+        "container name \"\(name)\" is reserved by \(holder == nil ? "a container being created" : String(holderID.prefix(12))); remove it first or use another attempt number")
     }
-    var undo: [() async -> Void] = [{ await containers.store.releaseName(name, of: id) }]
+    var undo: [() async -> Void] = [{ supervisor.names.release(name, of: id) }]
     do {
-      let bundle = containers.bundlesDirectory + "/" + id
+      let runtime = try containers.runtime(handler: pod.runtimeHandler)
+      let layout = containers.layout(id: id, runtime: runtime)
+      let bundle = layout.bundle
       let layerDirectory = containers.layersDirectory + "/" + id
       let logPath = requestedLog.isEmpty ? bundle + "/ctr.log" : requestedLog
       undo.append { Files.removeTree(bundle) }
@@ -81,11 +89,12 @@ struct ContainerCreation: Sendable {
       try ContainerRootfs.mount(
         lowerDirectories: lowers, layerDirectory: layerDirectory, merged: bundle + "/rootfs", userNamespace: userNamespace)
       undo.append { ContainerRootfs.unmount(bundle + "/rootfs") }
+      CrashPoints.reach("CreateContainer", 1)
       try Self.makeImageVolumes(
         imageConfig.config?.volumes.map { Array($0.keys) } ?? [], rootfs: bundle + "/rootfs",
         owner: userNamespace?.hostRoot ?? (0, 0))
       // runc binds these idmapped clones; they go once it has.
-      let idmappedDirectory = bundle + "/idmapped"
+      let idmappedDirectory = layout.idmappedStaging
       undo.append { IDMappedMounts.detachAll(in: idmappedDirectory) }
       let idmappedSources = try Self.stageIDMappedMounts(config.mounts, directory: idmappedDirectory, pod: userNamespace)
       if userNamespace != nil {
@@ -96,7 +105,7 @@ struct ContainerCreation: Sendable {
       let spec = try ContainerSpecBuilder.build(ContainerSpecInputs(
         containerID: id, config: config, podConfig: podConfig, image: imageConfig, rootfs: bundle + "/rootfs",
         networkNamespace: pod.namespaces.network, ipcNamespace: pod.namespaces.ipc, utsNamespace: pod.namespaces.uts,
-        sharedPIDNamespace: try await sharedPIDNamespace(config: config, pod: pod),
+        sharedPIDNamespace: try sharedPIDNamespace(config: config, pod: pod),
         hostnamePath: pod.directory + "/hostname", hostsPath: pod.directory + "/hosts",
         resolvPath: pod.directory + "/resolv.conf", shmPath: pod.shmPath, hostname: pod.hostname,
         cgroupsPath: try Self.cgroupsPath(driver: containers.cgroupDriver, id: id, parent: podConfig.linux.cgroupParent),
@@ -108,7 +117,8 @@ struct ContainerCreation: Sendable {
         additionalDevices: daemon.config.runtime.additionalDevices,
         annotationDevices: try annotationDevices(pod: pod), allowedDevices: daemon.config.runtime.allowedDevices,
         userNamespace: userNamespace, idmappedMountSources: idmappedSources))
-      let ociBundle = try OCIBundle.create(at: bundle, spec: spec)
+      try OCIBundle.create(at: bundle, spec: spec)
+      CrashPoints.reach("CreateContainer", 2)
       if let parent = logPath.lastIndex(of: "/") {
         try Files.makeDirectories(String(logPath[..<parent]), mode: 0o755)
       }
@@ -121,20 +131,27 @@ struct ContainerCreation: Sendable {
         stopSignal: SignalNames.number(imageConfig.config?.stopSignal),
         cgroupPath: try? CgroupNaming.filesystemPath(
           driver: containers.cgroupDriver, parent: podConfig.linux.cgroupParent, containerID: id))
-      let runtime = try containers.runtime(for: record)
-      let process = try await runtime.create(
-        id: id, name: name, bundle: ociBundle, logPath: logPath,
-        terminal: config.tty, stdin: config.stdin, stdinOnce: config.stdinOnce)
+      let process: ContainerProcess
+      do {
+        process = try await runtime.create(CreateRequest(
+          layout: layout, name: name, logPath: logPath, terminal: config.tty, stdin: config.stdin, stdinOnce: config.stdinOnce))
+      } catch {
+        throw CRIError.runtime(error, "creating container \(name)")
+      }
+      // Undone in reverse: runc's state first, then what conmon left.
+      undo.append { layout.removeFiles() }
       undo.append { try? await runtime.delete(id: id, force: true) }
+      CrashPoints.reach("CreateContainer", 3)
       IDMappedMounts.detachAll(in: idmappedDirectory)
       record.pid = process.pid
-      try await containers.store.save(record)
+      try await supervisor.register(record, layout: layout, runtime: runtime)
+      CrashPoints.reach("CreateContainer", 4)
       daemon.logger.info("Created container", metadata: ["id": "\(id)", "name": "\(name)", "pod": "\(pod.id)"])
       return id
     } catch {
       for step in undo.reversed() { await step() }
       // Runtime errors carry runc's and conmon's own words.
-      throw error as? CRIError ?? CRIError.internal("creating container \(name): \(error)")
+      throw CRIError.from(error, "creating container \(name)")
     }
   }
 
@@ -221,7 +238,7 @@ struct ContainerCreation: Sendable {
 
   /// The PID namespace a POD or TARGET pid mode joins: the pod's shared
   /// one (its init must still run), or the target container's.
-  func sharedPIDNamespace(config: Runtime_V1_ContainerConfig, pod: PodSandbox) async throws -> String? {
+  func sharedPIDNamespace(config: Runtime_V1_ContainerConfig, pod: PodSandbox) throws -> String? {
     let options = config.linux.securityContext.namespaceOptions
     switch options.pid {
     case .pod:
@@ -234,10 +251,10 @@ struct ContainerCreation: Sendable {
       }
       return path
     case .target:
-      guard let target = try await daemon.containers.store.find(options.targetID), target.podID == pod.id else {
+      guard let target = try daemon.containers.supervisor.index.find(options.targetID), target.record.podID == pod.id else {
         throw CRIError.notFound("target container \"\(options.targetID)\" of namespace_options.pid TARGET is not in pod \(pod.id)")
       }
-      let current = await daemon.refreshed(target)
+      let current = target.record
       guard current.state == .running, current.pid > 0 else {
         throw CRIError.failedPrecondition("target container \(target.id) is not running; its PID namespace cannot be joined")
       }

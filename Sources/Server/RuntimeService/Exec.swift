@@ -9,7 +9,7 @@ extension CRIRuntimeService {
     context: GRPCCore.ServerContext
   ) async throws -> Runtime_V1_ExecResponse {
     guard !request.cmd.isEmpty else { throw CRIError.invalidArgument("cmd must name a command to run") }
-    let container = try await ContainerStreams(daemon: daemon).runningContainer(request.containerID)
+    let container = try daemon.runningContainer(request.containerID)
     let url = try register(.exec(ExecRequest(
       containerID: container.id, command: request.cmd, tty: request.tty,
       stdin: request.stdin, stdout: request.stdout, stderr: request.stderr)))
@@ -21,7 +21,7 @@ extension CRIRuntimeService {
     request: Runtime_V1_AttachRequest,
     context: GRPCCore.ServerContext
   ) async throws -> Runtime_V1_AttachResponse {
-    let container = try await ContainerStreams(daemon: daemon).runningContainer(request.containerID)
+    let container = try daemon.runningContainer(request.containerID)
     let url = try register(.attach(AttachRequest(
       containerID: container.id, tty: request.tty, stdin: request.stdin, stdout: request.stdout, stderr: request.stderr)))
     return .with { $0.url = url }
@@ -32,7 +32,7 @@ extension CRIRuntimeService {
     request: Runtime_V1_PortForwardRequest,
     context: GRPCCore.ServerContext
   ) async throws -> Runtime_V1_PortForwardResponse {
-    let pod = try await daemon.readyPod(request.podSandboxID)
+    let pod = try daemon.readyPod(request.podSandboxID)
     var ports: [UInt16] = []
     for port in request.port {
       guard let valid = UInt16(exactly: port), valid > 0 else {

@@ -11,25 +11,21 @@ extension CRIRuntimeService {
     guard !request.cmd.isEmpty else {
       throw CRIError.invalidArgument("ExecSync needs a command (cmd is empty)")
     }
-    let record = try await daemon.container(request.containerID)
-    guard record.state == .running else {
-      throw CRIError.failedPrecondition("container \(record.id) is not running; exec needs a running container")
-    }
-    let runtime = try daemon.containers.runtime(for: record)
+    let owner = try daemon.runningContainer(request.containerID)
     // No timeout from kubelet means none; a long cap keeps a stuck probe
     // from holding resources forever.
     let timeout: Duration = request.timeout > 0 ? .seconds(request.timeout) : .seconds(3600)
     let result: ExecResult
     do {
-      result = try await runtime.execSync(id: record.id, command: request.cmd, timeout: timeout)
+      result = try await owner.runtime.execSync(id: owner.id, command: request.cmd, timeout: timeout)
     } catch {
-      throw CRIError.internal("exec in container \(record.id): \(error)")
+      throw CRIError.runtime(error, "exec in container \(owner.id)")
     }
     var response = Runtime_V1_ExecSyncResponse()
-    // CRI-O caps each stream at 16 MiB.
-    let cap = 16 << 20
-    response.stdout = Data(result.stdout.prefix(cap))
-    response.stderr = Data(result.stderr.prefix(cap))
+    // The runtime keeps stdout and stderr together under the 16 MiB a
+    // CRI client accepts.
+    response.stdout = Data(result.stdout)
+    response.stderr = Data(result.stderr)
     response.exitCode = result.exitCode
     return response
   }

@@ -7,7 +7,7 @@ extension CRIRuntimeService {
     context: GRPCCore.ServerContext
   ) async throws -> Runtime_V1_ListContainersResponse {
     var response = Runtime_V1_ListContainersResponse()
-    response.containers = await daemon.containers(matching: request.hasFilter ? request.filter : nil)
+    response.containers = daemon.containers(matching: request.hasFilter ? request.filter : nil)
     return response
   }
 
@@ -16,7 +16,7 @@ extension CRIRuntimeService {
     response: GRPCCore.RPCWriter<Runtime_V1_StreamContainersResponse>,
     context: GRPCCore.ServerContext
   ) async throws {
-    try await response.writeInBatches(await daemon.containers(matching: request.hasFilter ? request.filter : nil)) { batch in
+    try await response.writeInBatches(daemon.containers(matching: request.hasFilter ? request.filter : nil)) { batch in
       Runtime_V1_StreamContainersResponse.with { $0.containers = batch }
     }
   }
@@ -25,8 +25,8 @@ extension CRIRuntimeService {
 extension DaemonContext {
   /// Containers matching a filter (ID prefix, state, pod ID prefix, every
   /// label of the selector), oldest first.
-  func containers(matching filter: Runtime_V1_ContainerFilter?) async -> [Runtime_V1_Container] {
-    await containerRecords(matching: filter).map { record in
+  func containers(matching filter: Runtime_V1_ContainerFilter?) -> [Runtime_V1_Container] {
+    containerRecords(matching: filter).map { record in
       let config = record.configMessage
       var item = Runtime_V1_Container()
       item.id = record.id
@@ -43,20 +43,17 @@ extension DaemonContext {
     }
   }
 
-  /// The records of those containers, refreshed.
-  func containerRecords(matching filter: Runtime_V1_ContainerFilter?) async -> [ContainerRecord] {
-    var result: [ContainerRecord] = []
-    for stored in await containers.store.all().sorted(by: { $0.createdAt < $1.createdAt }) {
-      let record = await refreshed(stored)
-      if let filter {
-        if !filter.id.isEmpty && !record.id.hasPrefix(filter.id) { continue }
-        if filter.hasState && filter.state.state != record.criState { continue }
-        if !filter.podSandboxID.isEmpty && !record.podID.hasPrefix(filter.podSandboxID) { continue }
+  /// The records of those containers, as the index holds them.
+  func containerRecords(matching filter: Runtime_V1_ContainerFilter?) -> [ContainerRecord] {
+    containers.supervisor.index.all.map(\.record)
+      .filter { record in
+        guard let filter else { return true }
+        if !filter.id.isEmpty && !record.id.hasPrefix(filter.id) { return false }
+        if filter.hasState && filter.state.state != record.criState { return false }
+        if !filter.podSandboxID.isEmpty && !record.podID.hasPrefix(filter.podSandboxID) { return false }
         let labels = record.configMessage.labels
-        if !filter.labelSelector.allSatisfy({ labels[$0.key] == $0.value }) { continue }
+        return filter.labelSelector.allSatisfy { labels[$0.key] == $0.value }
       }
-      result.append(record)
-    }
-    return result
+      .sorted { $0.createdAt < $1.createdAt }
   }
 }

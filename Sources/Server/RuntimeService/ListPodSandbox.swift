@@ -7,7 +7,7 @@ extension CRIRuntimeService {
     context: GRPCCore.ServerContext
   ) async throws -> Runtime_V1_ListPodSandboxResponse {
     var response = Runtime_V1_ListPodSandboxResponse()
-    response.items = try await daemon.podSandboxes(matching: request.hasFilter ? request.filter : nil)
+    response.items = daemon.podSandboxes(matching: request.hasFilter ? request.filter : nil)
     return response
   }
 
@@ -16,7 +16,7 @@ extension CRIRuntimeService {
     response: GRPCCore.RPCWriter<Runtime_V1_StreamPodSandboxesResponse>,
     context: GRPCCore.ServerContext
   ) async throws {
-    try await response.writeInBatches(try await daemon.podSandboxes(matching: request.hasFilter ? request.filter : nil)) { batch in
+    try await response.writeInBatches(daemon.podSandboxes(matching: request.hasFilter ? request.filter : nil)) { batch in
       Runtime_V1_StreamPodSandboxesResponse.with { $0.podSandboxes = batch }
     }
   }
@@ -25,8 +25,8 @@ extension CRIRuntimeService {
 extension DaemonContext {
   /// Pods matching a filter (ID prefix, state, every label of the selector),
   /// oldest first.
-  func podSandboxes(matching filter: Runtime_V1_PodSandboxFilter?) async throws -> [Runtime_V1_PodSandbox] {
-    await pods.store.all()
+  func podSandboxes(matching filter: Runtime_V1_PodSandboxFilter?) -> [Runtime_V1_PodSandbox] {
+    pods.supervisor.index.all.map(\.record)
       .filter { pod in
         guard let filter else { return true }
         if !filter.id.isEmpty && !pod.id.hasPrefix(filter.id) { return false }

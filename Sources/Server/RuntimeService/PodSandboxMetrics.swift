@@ -31,13 +31,13 @@ extension CRIRuntimeService {
   func podMetrics() async -> [Runtime_V1_PodSandboxMetrics] {
     let collector = StatsCollector(daemon: daemon)
     var result: [Runtime_V1_PodSandboxMetrics] = []
-    for pod in await daemon.pods.store.all().sorted(by: { $0.createdAt < $1.createdAt }) {
+    for pod in daemon.pods.supervisor.index.all.map(\.record).sorted(by: { $0.createdAt < $1.createdAt }) {
       let (stats, cgroups) = await collector.podReadings(pod)
       var metrics = Runtime_V1_PodSandboxMetrics()
       metrics.podSandboxID = pod.id
       metrics.metrics = PodMetrics.pod(pod, network: stats.linux.hasNetwork ? stats.linux.network : nil)
       for containerStats in stats.linux.containers {
-        guard let record = try? await daemon.containers.store.find(containerStats.attributes.id) else { continue }
+        guard let record = daemon.containers.supervisor.index.owner(containerStats.attributes.id)?.record else { continue }
         metrics.containerMetrics.append(PodMetrics.container(record, stats: containerStats, cgroup: cgroups[record.id]))
       }
       result.append(metrics)

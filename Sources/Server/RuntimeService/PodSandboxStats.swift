@@ -6,7 +6,7 @@ extension CRIRuntimeService {
     request: Runtime_V1_PodSandboxStatsRequest,
     context: GRPCCore.ServerContext
   ) async throws -> Runtime_V1_PodSandboxStatsResponse {
-    let pod = try await daemon.pod(request.podSandboxID)
+    let pod = try daemon.pod(request.podSandboxID)
     var response = Runtime_V1_PodSandboxStatsResponse()
     response.stats = await StatsCollector(daemon: daemon).podStats(pod)
     return response
@@ -35,7 +35,7 @@ extension CRIRuntimeService {
   func podStats(matching filter: Runtime_V1_PodSandboxStatsFilter?) async -> [Runtime_V1_PodSandboxStats] {
     let collector = StatsCollector(daemon: daemon)
     var result: [Runtime_V1_PodSandboxStats] = []
-    for pod in await daemon.pods.store.all().sorted(by: { $0.createdAt < $1.createdAt }) {
+    for pod in daemon.pods.supervisor.index.all.map(\.record).sorted(by: { $0.createdAt < $1.createdAt }) {
       if let filter {
         if !filter.id.isEmpty && !pod.id.hasPrefix(filter.id) { continue }
         let labels = pod.configMessage.labels

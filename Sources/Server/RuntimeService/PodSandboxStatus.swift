@@ -7,24 +7,9 @@ extension CRIRuntimeService {
     request: Runtime_V1_PodSandboxStatusRequest,
     context: GRPCCore.ServerContext
   ) async throws -> Runtime_V1_PodSandboxStatusResponse {
-    let pod = try await daemon.pod(request.podSandboxID)
-    let config = pod.configMessage
-    var status = Runtime_V1_PodSandboxStatus()
-    status.id = pod.id
-    status.metadata = config.metadata
-    status.state = pod.criState
-    status.createdAt = pod.createdAt
-    status.network = Runtime_V1_PodSandboxNetworkStatus()
-    if let ips = pod.network?.ips, let first = ips.first {
-      status.network.ip = first
-      status.network.additionalIps = ips.dropFirst().map { ip in .with { $0.ip = ip } }
-    }
-    status.linux.namespaces.options = config.linux.securityContext.namespaceOptions
-    status.labels = config.labels
-    status.annotations = config.annotations
-    status.runtimeHandler = pod.runtimeHandler
+    let pod = try daemon.pod(request.podSandboxID)
     var response = Runtime_V1_PodSandboxStatusResponse()
-    response.status = status
+    response.status = pod.criStatus()
     if request.verbose {
       response.info = ["info": pod.verboseInfo().rendered()]
     }
@@ -33,6 +18,26 @@ extension CRIRuntimeService {
 }
 
 extension PodSandbox {
+  /// What PodSandboxStatus (and a container event) says about it.
+  func criStatus() -> Runtime_V1_PodSandboxStatus {
+    let config = configMessage
+    var status = Runtime_V1_PodSandboxStatus()
+    status.id = id
+    status.metadata = config.metadata
+    status.state = criState
+    status.createdAt = createdAt
+    status.network = Runtime_V1_PodSandboxNetworkStatus()
+    if let ips = network?.ips, let first = ips.first {
+      status.network.ip = first
+      status.network.additionalIps = ips.dropFirst().map { ip in .with { $0.ip = ip } }
+    }
+    status.linux.namespaces.options = config.linux.securityContext.namespaceOptions
+    status.labels = config.labels
+    status.annotations = config.annotations
+    status.runtimeHandler = runtimeHandler
+    return status
+  }
+
   /// `crictl inspectp` detail.
   func verboseInfo() -> JSONValue {
     .object([

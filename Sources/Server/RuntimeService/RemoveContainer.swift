@@ -8,8 +8,8 @@ extension CRIRuntimeService {
   ) async throws -> Runtime_V1_RemoveContainerResponse {
     // Removing a container that is gone succeeds (the call is idempotent);
     // a running one is stopped first.
-    if let record = try await daemon.containers.store.find(request.containerID) {
-      try await daemon.remove(record)
+    if let owner = try daemon.containers.supervisor.index.find(request.containerID) {
+      try await daemon.containers.supervisor.remove(owner)
     }
     return Runtime_V1_RemoveContainerResponse()
   }

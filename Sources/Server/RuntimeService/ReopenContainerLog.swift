@@ -8,17 +8,11 @@ extension CRIRuntimeService {
     request: Runtime_V1_ReopenContainerLogRequest,
     context: GRPCCore.ServerContext
   ) async throws -> Runtime_V1_ReopenContainerLogResponse {
-    guard let record = try await daemon.containers.store.find(request.containerID) else {
-      throw CRIError.notFound("container \"\(request.containerID)\" not found")
-    }
-    let current = await daemon.refreshed(record)
-    guard current.state == .running else {
-      throw CRIError.failedPrecondition("container \(current.id) is not running; only a running container's log can be reopened")
-    }
+    let owner = try daemon.runningContainer(request.containerID)
     do {
-      try await ConmonControl.reopenLog(id: current.id, bundle: current.bundle, logPath: current.logPath)
+      try await owner.runtime.reopenLog(owner.layout, logPath: owner.record.logPath)
     } catch {
-      throw CRIError.internal("reopening the log of container \(current.id): \(error)")
+      throw CRIError.runtime(error, "reopening the log of container \(owner.id)")
     }
     return Runtime_V1_ReopenContainerLogResponse()
   }

@@ -29,11 +29,10 @@ extension CRIRuntimeService {
     }
     let name = PodSandbox.reservedName(config.metadata)
     let configBytes: [UInt8] = try config.serializedBytes()
-    let pods = daemon.pods
     let daemon = self.daemon
     // The creation runs to its end even if this caller's deadline passes;
     // kubelet's retry with the same name joins it or collects its result.
-    let id = try await pods.creations.create(name) {
+    let id = try await daemon.pods.supervisor.creations.create(name) {
       try await PodCreation(
         daemon: daemon, config: config, configBytes: configBytes, name: name, handler: handler, userNamespace: userNamespace
       ).run()
@@ -57,23 +56,22 @@ struct PodCreation: Sendable {
 
   func run() async throws -> String {
     let pods = daemon.pods
+    let supervisor = pods.supervisor
     let id = PodContext.newID()
-    switch await pods.store.reserve(name, for: id) {
-    case .reserved:
-      break
-    case .taken(let existing):
+    if let holder = supervisor.names.reserve(name, for: id) {
       // The retry of a creation whose caller gave up gets that pod.
-      if let existing, existing.configMessage == config, await pods.creations.claim(name, id: existing.id) {
+      let existing = supervisor.index.owner(holder)?.record
+      if let existing, existing.configMessage == config, await supervisor.creations.claim(name, id: existing.id) {
         return existing.id
       }
       throw CRIError.alreadyExists(
-        "pod sandbox name \"\(name)\" is reserved by \(existing.map { String($0.id.prefix(12)) } ?? "a pod being created"); remove it first or use another attempt number")
+        "pod sandbox name \"\(name)\" is reserved by \(existing == nil ? "a pod being created" : String(holder.prefix(12))); remove it first or use another attempt number")
     }
 
     let options = config.linux.securityContext.namespaceOptions
     let hostNetwork = options.network == .node
     let hostIPC = options.ipc == .node
-    var undo: [() async -> Void] = [{ await pods.store.releaseName(name, of: id) }]
+    var undo: [() async -> Void] = [{ supervisor.names.release(name, of: id) }]
     do {
       let sysctls = try Sysctls.validate(config.linux.sysctls, hostNetwork: hostNetwork, hostIPC: hostIPC)
       let cgroupParent: String
@@ -86,10 +84,11 @@ struct PodCreation: Sendable {
       // pod's own, and if it is not there yet, runc makes it for the first
       // container and this pod removes it again.
       let ownsCgroupParent = !config.linux.cgroupParent.isEmpty
-        && daemon.containers.cgroups?.cgroupExists(relativePath: cgroupParent) == false
+        && (daemon.containers.cgroups?.cgroupExists(relativePath: cgroupParent) == false || supervisor.madeCgroupParent(cgroupParent))
       let directory = pods.podsDirectory + "/" + id
       try Files.makeDirectories(directory, mode: 0o700)
       undo.append { Files.removeTree(directory) }
+      CrashPoints.reach("RunPodSandbox", 1)
 
       // As CRI-O: kubelet names one; otherwise the node's (host network) or
       // the pod ID's first 12 digits (metadata names can exceed the
@@ -108,6 +107,7 @@ struct PodCreation: Sendable {
         try PodFiles.mountShm(at: path)
         shmPath = path
         undo.append { PodFiles.unmount(path) }
+        CrashPoints.reach("RunPodSandbox", 2)
       }
 
       if let userNamespace {
@@ -130,16 +130,19 @@ struct PodCreation: Sendable {
           hostname: hostNetwork ? nil : hostname, sysctls: sysctls, userNamespace: userNamespace))
         let pinned = namespaces
         undo.append { try? NamespacePinner.unpin(pinned) }
+        CrashPoints.reach("RunPodSandbox", 3)
       }
       if options.pid == .pod {
         namespaces.pidInit = try await startInit(podID: id, directory: directory, namespaces: namespaces)
-        undo.append { await daemon.stopInit(podID: id, handler: handler) }
+        undo.append { await initTeardown(podID: id) }
+        CrashPoints.reach("RunPodSandbox", 4)
       }
 
       var network: PodNetworkStatus?
       if let netns = namespaces.network {
         network = try await attachNetwork(podID: id, netns: netns)
         undo.append { await detachNetwork(podID: id, netns: netns) }
+        CrashPoints.reach("RunPodSandbox", 5)
       }
 
       let pod = PodSandbox(
@@ -147,7 +150,8 @@ struct PodCreation: Sendable {
         createdAt: DaemonContext.now(),
         state: .ready, namespaces: namespaces, directory: directory, hostname: hostname,
         shmPath: shmPath, cgroupParent: cgroupParent, ownsCgroupParent: ownsCgroupParent, network: network)
-      try await pods.store.save(pod)
+      try await supervisor.register(pod)
+      CrashPoints.reach("RunPodSandbox", 6)
       daemon.logger.info("Ran pod sandbox", metadata: ["id": "\(id)", "name": "\(name)"])
       return id
     } catch {
@@ -174,10 +178,14 @@ struct PodCreation: Sendable {
       throw CRIError.internal("starting the init of pod \(name) (its shared PID namespace): \(error)")
     }
     guard let namespace = PIDNamespaceInit.namespaceName("/proc/\(pid)/ns/pid") else {
-      await daemon.stopInit(podID: podID, handler: handler)
+      await initTeardown(podID: podID)
       throw CRIError.internal("the init of pod \(name) (PID \(pid)) ended at once")
     }
     return PIDNamespaceInit(pid: pid, namespace: namespace)
+  }
+
+  private func initTeardown(podID: String) async {
+    try? await daemon.containers.runtime(handler: handler).delete(id: podID, force: true)
   }
 
   /// CNI ADD on the default network (the plugins undo their own work when

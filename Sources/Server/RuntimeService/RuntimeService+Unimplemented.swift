@@ -12,11 +12,4 @@ extension CRIRuntimeService {
     throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/CheckpointContainer")
   }
 
-  public func getContainerEvents(
-    request: Runtime_V1_GetEventsRequest,
-    response: GRPCCore.RPCWriter<Runtime_V1_ContainerEventResponse>,
-    context: GRPCCore.ServerContext
-  ) async throws {
-    throw CRIError.unimplemented(rpc: "runtime.v1.RuntimeService/GetContainerEvents")
-  }
 }

@@ -6,9 +6,8 @@ extension CRIRuntimeService {
     request: Runtime_V1_StopContainerRequest,
     context: GRPCCore.ServerContext
   ) async throws -> Runtime_V1_StopContainerResponse {
-    let record = try await daemon.container(request.containerID)
     // Stopping a stopped container succeeds.
-    _ = try await daemon.stop(record, timeout: .seconds(max(0, request.timeout)))
+    try await daemon.containers.supervisor.stop(daemon.container(request.containerID), timeout: .seconds(max(0, request.timeout)))
     return Runtime_V1_StopContainerResponse()
   }
 }

@@ -10,9 +10,9 @@ extension CRIRuntimeService {
     request: Runtime_V1_UpdateContainerResourcesRequest,
     context: GRPCCore.ServerContext
   ) async throws -> Runtime_V1_UpdateContainerResourcesResponse {
-    let record = await daemon.refreshed(try await daemon.container(request.containerID))
-    guard record.state != .exited else {
-      throw CRIError.failedPrecondition("container \(record.id) has exited; its resources can no longer be changed")
+    let owner = try daemon.container(request.containerID)
+    guard owner.record.state != .exited else {
+      throw CRIError.failedPrecondition("container \(owner.id) has exited; its resources can no longer be changed")
     }
     guard request.hasLinux else { return Runtime_V1_UpdateContainerResourcesResponse() }
     var linux = Runtime_V1_LinuxContainerConfig()
@@ -24,16 +24,18 @@ extension CRIRuntimeService {
       // oom_score_adj belongs to the process, not the cgroup: runc cannot change it.
       throw CRIError.invalidArgument("linux.oom_score_adj cannot be changed after the container is created")
     }
-    let runtime = try daemon.containers.runtime(for: record)
-    do {
-      try await runtime.update(id: record.id, resources: resources)
-    } catch {
-      throw CRIError.internal("updating the resources of container \(record.id): \(error)")
+    let serialized: [UInt8] = try request.linux.serializedBytes()
+    try await daemon.containers.supervisor.update(owner) { (record) async throws(CRIError) -> ContainerRecord in
+      do throws(Runtime.RuntimeError) {
+        try await owner.runtime.update(id: record.id, resources: resources)
+      } catch {
+        throw CRIError.runtime(error, "updating the resources of container \(record.id)")
+      }
+      var updated = record
+      updated.updatedResources = serialized
+      return updated
     }
-    var updated = record
-    updated.updatedResources = try request.linux.serializedBytes()
-    try await daemon.containers.store.save(updated)
-    daemon.logger.info("Updated container resources", metadata: ["id": "\(record.id)"])
+    daemon.logger.info("Updated container resources", metadata: ["id": "\(owner.id)"])
     return Runtime_V1_UpdateContainerResourcesResponse()
   }
 }

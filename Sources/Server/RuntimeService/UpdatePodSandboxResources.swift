@@ -10,7 +10,7 @@ extension CRIRuntimeService {
     request: Runtime_V1_UpdatePodSandboxResourcesRequest,
     context: GRPCCore.ServerContext
   ) async throws -> Runtime_V1_UpdatePodSandboxResourcesResponse {
-    let pod = try await daemon.pod(request.podSandboxID)
+    let pod = try daemon.pod(request.podSandboxID)
     daemon.logger.info("Pod resources updated by kubelet", metadata: ["pod": "\(pod.id)"])
     return Runtime_V1_UpdatePodSandboxResourcesResponse()
   }

@@ -103,12 +103,12 @@ struct StatsCollector {
   /// each cgroup read once (ListPodSandboxMetrics needs both).
   func podReadings(_ pod: PodSandbox) async -> (stats: Runtime_V1_PodSandboxStats, cgroups: [String: ContainerCgroupStats]) {
     let config = pod.configMessage
-    let containers = await daemon.containers(of: pod.id)
+    let containers = daemon.containers(of: pod.id)
     var linux = Runtime_V1_LinuxPodSandboxStats()
     var readings: [String: ContainerCgroupStats] = [:]
     var cgroups: [ContainerCgroupStats] = []
     for record in containers.sorted(by: { $0.createdAt < $1.createdAt }) {
-      let current = await daemon.refreshed(record)
+      let current = record
       let cgroup = cgroupStats(current)
       readings[current.id] = cgroup
       linux.containers.append(await containerStats(current, cgroup: cgroup))

@@ -14,24 +14,12 @@ import Glibc
 struct ContainerStreams: StreamingRuntime {
   let daemon: DaemonContext
 
-  func runningContainer(_ id: String) async throws -> ContainerRecord {
-    guard let record = try await daemon.containers.store.find(id) else {
-      throw CRIError.notFound("container \"\(id)\" not found")
-    }
-    let current = await daemon.refreshed(record)
-    guard current.state == .running else {
-      throw CRIError.failedPrecondition("container \(current.id) is not running")
-    }
-    return current
-  }
-
   // MARK: - exec
 
   func exec(_ request: ExecRequest, io: StreamingIO) async throws -> Int32 {
-    let record = try await runningContainer(request.containerID)
-    let runtime = try daemon.containers.runtime(for: record)
-    let session = try runtime.startExec(
-      id: record.id, command: request.command, tty: request.tty, stdin: io.stdin != nil)
+    let owner = try daemon.runningContainer(request.containerID)
+    let session = try owner.runtime.startExec(
+      id: owner.id, command: request.command, tty: request.tty, stdin: io.stdin != nil)
     return await withTaskCancellationHandler {
       // The client's stdin and resizes end when the command does.
       let inputs = Task {
@@ -73,18 +61,15 @@ struct ContainerStreams: StreamingRuntime {
   // MARK: - attach
 
   func attach(_ request: AttachRequest, io: StreamingIO) async throws {
-    let record = try await runningContainer(request.containerID)
-    let runtime = try daemon.containers.runtime(for: record)
-    let path = runtime.config.attachSocketDir + "/" + record.id + "/attach"
+    let owner = try daemon.runningContainer(request.containerID)
     let fd: Int32
     do {
-      fd = try UnixSocket.connect(path, type: Int32(SOCK_SEQPACKET.rawValue))
+      fd = try UnixSocket.connect(owner.layout.attachSocket, type: Int32(SOCK_SEQPACKET.rawValue))
     } catch {
-      throw CRIError.internal("attach to container \(record.id): cannot connect to conmon's attach socket: \(error)")
+      throw CRIError.internal("attach to container \(owner.id): cannot connect to conmon's attach socket: \(error)")
     }
     let socket = OwnedSocket(fd)
-    let stdinOnce = record.configMessage.stdinOnce
-    let bundle = record.bundle
+    let stdinOnce = owner.record.configMessage.stdinOnce
     await withTaskCancellationHandler {
       let inputs = Task {
         await withTaskGroup(of: Void.self) { group in
@@ -98,7 +83,7 @@ struct ContainerStreams: StreamingRuntime {
             }
           }
           group.addTask {
-            for await size in io.resize { try? ConmonControl.send(.resize(width: size.width, height: size.height), bundle: bundle) }
+            for await size in io.resize { try? owner.runtime.control(owner.layout, .resize(width: size.width, height: size.height)) }
           }
         }
       }
@@ -130,7 +115,7 @@ struct ContainerStreams: StreamingRuntime {
   // MARK: - port-forward
 
   func portForward(podSandboxID: String, port: UInt16, stream: PortForwardStream) async throws {
-    let pod = try await daemon.readyPod(podSandboxID)
+    let pod = try daemon.readyPod(podSandboxID)
     // A host-network pod's ports are the host's own.
     let namespace = pod.namespaces.network ?? "/proc/self/ns/net"
     let fd = crio_connect_in_network_namespace(namespace, port)

@@ -1,0 +1,197 @@
+import CRIAPI
+import Logging
+import PodNetwork
+import Runtime
+import Support
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The one owner of a pod: its record changes only under `lock`, which is
+/// also held while a container is created in it (lock order: a pod's lock
+/// before its containers'). Everyone else reads the published copy.
+final class PodOwner: Sendable {
+  let id: String
+  let lock = AsyncLock()
+  private let current: Mutex<PodSandbox>
+  private let removedFlag = Atomic<Bool>(false)
+
+  init(record: PodSandbox) {
+    id = record.id
+    current = Mutex(record)
+  }
+
+  var record: PodSandbox { current.withLock { $0 } }
+  var isRemoved: Bool { removedFlag.load(ordering: .acquiring) }
+  func publish(_ record: PodSandbox) { current.withLock { $0 = record } }
+  func markRemoved() { removedFlag.store(true, ordering: .releasing) }
+}
+
+/// What tearing a pod down needs from the rest of the daemon, so the
+/// supervisor can be driven without root in unit tests.
+protocol PodTeardown: Sendable {
+  /// CNI DEL (before the namespace goes: plugins find the pod's addresses in it).
+  func detachNetwork(_ pod: PodSandbox) async throws(CRIError)
+  /// Kills the pod's init (its shared PID namespace) and removes its runc state.
+  func stopInit(_ pod: PodSandbox) async
+  /// Unmounts and removes the pinned namespaces and the shm mount.
+  func releaseNamespaces(_ pod: PodSandbox) throws(CRIError)
+  /// Removes the pod's cgroup parent (when this daemon made it and no pod uses it).
+  func removeCgroup(_ parent: String) async
+}
+
+/// Pods' transitions: ready → not ready → removed, made under the pod's
+/// lock and written through to the journal. Stopping twice, or stopping
+/// and removing at once, does each step once: the second caller waits for
+/// the lock and finds the work done.
+final class PodSupervisor: Sendable {
+  let index = OwnerIndex<PodOwner>(kind: "pod sandbox")
+  let names = NameRegistry()
+  let creations = CreationRetries()
+  let journal: Journal<PodSandbox>
+  let containers: ContainerSupervisor
+  let teardown: any PodTeardown
+  let logger: Logger
+  /// Cgroup parents this daemon made for pods (kubelet names parents that
+  /// usually exist; one that did not is removed with its last pod).
+  private let madeCgroupParents = Mutex<Set<String>>([])
+
+  init(journal: Journal<PodSandbox>, containers: ContainerSupervisor, teardown: any PodTeardown, logger: Logger) {
+    self.journal = journal
+    self.containers = containers
+    self.teardown = teardown
+    self.logger = logger
+  }
+
+  func owner(_ idOrPrefix: String) throws(CRIError) -> PodOwner {
+    guard let owner = try index.find(idOrPrefix) else { throw .notFound("pod sandbox \"\(idOrPrefix)\" not found") }
+    return owner
+  }
+
+  /// Takes over a pod whose creation has finished.
+  func register(_ pod: PodSandbox) async throws(CRIError) {
+    do {
+      try await journal.save(pod)
+    } catch {
+      throw .internal("recording pod sandbox \(pod.id): \(error)")
+    }
+    if pod.ownsCgroupParent == true, let parent = pod.cgroupParent {
+      madeCgroupParents.withLock { _ = $0.insert(parent) }
+    }
+    index.insert(PodOwner(record: pod), id: pod.id)
+  }
+
+  /// Restores a pod from the journal at start-up.
+  func restore(_ pod: PodSandbox) {
+    if pod.ownsCgroupParent == true, let parent = pod.cgroupParent {
+      madeCgroupParents.withLock { _ = $0.insert(parent) }
+    }
+    index.insert(PodOwner(record: pod), id: pod.id)
+    _ = names.reserve(pod.name, for: pod.id)
+  }
+
+  /// Whether this daemon made `parent` for an earlier pod: a new pod using
+  /// it shares the duty to remove it, so the duty survives any one of them
+  /// (and a restart: it is in each of their records).
+  func madeCgroupParent(_ parent: String) -> Bool {
+    madeCgroupParents.withLock { $0.contains(parent) }
+  }
+
+  /// Runs `body` with the pod's lock held (creating a container in it): a
+  /// pod that is being stopped or removed is waited for, and one that was
+  /// removed meanwhile is NotFound.
+  func withPod<T: Sendable>(_ owner: PodOwner, _ body: (PodSandbox) async throws -> T) async throws -> T {
+    try await owner.lock.withLock {
+      guard !owner.isRemoved else { throw CRIError.notFound("pod sandbox \(owner.id) was removed") }
+      return try await body(owner.record)
+    }
+  }
+
+  // MARK: - stop
+
+  /// Stops the pod's containers (CRI-O's 10 seconds each: kubelet has
+  /// already stopped them with the pod's grace period), then releases what
+  /// the pod holds: network, init, namespaces, shm. Stopping a stopped or
+  /// removed pod succeeds.
+  func stop(_ owner: PodOwner) async throws(CRIError) {
+    try await owner.lock.withLock { () async throws(CRIError) in
+      guard !owner.isRemoved else { return }
+      try await stopLocked(owner)
+    }
+  }
+
+  private func stopLocked(_ owner: PodOwner) async throws(CRIError) {
+    let containers = self.containers
+    do {
+      try await withThrowingTaskGroup(of: Void.self) { group in
+        for container in containers.owners(ofPod: owner.id) {
+          group.addTask { try await containers.stop(container, timeout: .seconds(10)) }
+        }
+        try await group.waitForAll()
+      }
+    } catch let error as CRIError {
+      throw error
+    } catch {
+      throw .internal("stopping the containers of pod \(owner.id): \(error)")
+    }
+    var pod = owner.record
+    guard pod.state == .ready else { return }
+    if pod.network != nil {
+      try await teardown.detachNetwork(pod)
+      pod.network = nil
+      await write(pod, to: owner)
+    }
+    if pod.namespaces.pidInit != nil { await teardown.stopInit(pod) }
+    try teardown.releaseNamespaces(pod)
+    pod.state = .notReady
+    pod.namespaces = PinnedNamespaces()
+    await write(pod, to: owner)
+    logger.info("Stopped pod sandbox", metadata: ["id": "\(pod.id)", "name": "\(pod.name)"])
+  }
+
+  // MARK: - remove
+
+  /// Stops the pod, removes its containers, its files and its record.
+  /// Removing a removed pod succeeds.
+  func remove(_ owner: PodOwner) async throws(CRIError) {
+    let removed = try await owner.lock.withLock { () async throws(CRIError) -> PodSandbox? in
+      guard !owner.isRemoved else { return nil }
+      try await stopLocked(owner)
+      for container in containers.owners(ofPod: owner.id) {
+        try await containers.remove(container)
+      }
+      let pod = owner.record
+      Files.removeTree(pod.directory)
+      do {
+        try await journal.delete(pod.id)
+      } catch {
+        throw CRIError.internal("removing the record of pod \(pod.id): \(error)")
+      }
+      owner.markRemoved()
+      index.remove(pod.id)
+      names.release(pod.name, of: pod.id)
+      await creations.forget(pod.name)
+      logger.info("Removed pod sandbox", metadata: ["id": "\(pod.id)", "name": "\(pod.name)"])
+      return pod
+    }
+    // Outside the lock: the last pod using a cgroup parent this daemon
+    // made removes it (of pods removed at once, the last to get here).
+    if let parent = removed?.cgroupParent, madeCgroupParents.withLock({ $0.contains(parent) }),
+      !index.all.contains(where: { $0.record.cgroupParent == parent })
+    {
+      madeCgroupParents.withLock { _ = $0.remove(parent) }
+      await teardown.removeCgroup(parent)
+    }
+  }
+
+  private func write(_ pod: PodSandbox, to owner: PodOwner) async {
+    do {
+      try await journal.save(pod)
+    } catch {
+      logger.error("Cannot journal pod sandbox", metadata: ["id": "\(pod.id)", "error": "\(error)"])
+    }
+    owner.publish(pod)
+  }
+}
