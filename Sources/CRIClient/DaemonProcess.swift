@@ -22,10 +22,11 @@ public final class DaemonProcess: Sendable {
   /// `prepare` runs on the directory before the daemon starts (to leave
   /// files a previous daemon would have left).
   /// `reusing` starts it on the directory of an earlier (killed) daemon, to
-  /// test what a restart finds.
+  /// test what a restart finds. `environment` ("KEY=value") is added to the
+  /// inherited environment (test hooks such as CRIO_TEST_CRASH_AT).
   public init(
     config: String = "", arguments: [String] = [], socket: String? = nil, reusing: String? = nil,
-    prepare: (String) throws -> Void = { _ in }
+    environment: [String] = [], prepare: (String) throws -> Void = { _ in }
   ) throws {
     let directory = try reusing ?? Files.makeTemporaryDirectory(prefix: "crio-t")
     self.directory = directory
@@ -61,7 +62,15 @@ public final class DaemonProcess: Sendable {
       "--root", directory + "/root", "--runroot", directory + "/run",
       "--log-dir", directory + "/pods",
     ] + arguments
-    pid = try Processes.spawn(CrioBinary.path, args, stdout: directory + "/daemon.out", stderr: directory + "/daemon.log")
+    var inherited: [String] = []
+    var entry = environ
+    while let variable = entry.pointee {
+      inherited.append(String(cString: variable))
+      entry += 1
+    }
+    pid = try Processes.spawn(
+      CrioBinary.path, args, stdout: directory + "/daemon.out", stderr: directory + "/daemon.log",
+      environment: environment.isEmpty ? nil : inherited + environment)
   }
 
   /// Waits until the socket accepts connections, failing early (with the
