@@ -47,6 +47,7 @@ func acrossAKilledDaemon<State: Sendable>(
   config: String = "",
   prepare: (String) throws -> Void = { _ in },
   before: (CRIConnection, DaemonProcess) async throws -> State,
+  whileDown: (DaemonProcess, State) async throws -> Void = { _, _ in },
   after: (CRIConnection, DaemonProcess, State) async throws -> Void
 ) async throws {
   let first = try DaemonProcess(config: config, prepare: prepare)
@@ -55,6 +56,7 @@ func acrossAKilledDaemon<State: Sendable>(
     try await first.waitUntilReady()
     let state = try await CRIConnection.with(socket: first.socket) { cri in try await before(cri, first) }
     #expect(await first.stop(signal: SIGKILL) == 137)
+    try await whileDown(first, state)
     let restarted = try DaemonProcess(config: config, reusing: first.directory)
     second = restarted
     try await restarted.waitUntilReady()

@@ -47,6 +47,7 @@ public struct Daemon: Sendable {
     let context = try await DaemonContext(config: config, logger: logger)
     let exits = try ExitMonitor(supervisor: context.containers.supervisor, directory: config.runtime.containerExitsDir)
     try await Recovery(daemon: context).run()
+    context.events.endRecovery()
     let exitWatching = Task { await exits.run() }
     defer { exitWatching.cancel() }
     let restored = context.pods.supervisor.index.all.map(\.record)

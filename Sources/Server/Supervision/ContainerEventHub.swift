@@ -18,6 +18,11 @@ final class ContainerEventHub: Sendable {
   private let subscribers = Mutex<[UInt64: Subscription]>([:])
   private let nextID = Atomic<UInt64>(0)
   private let source = Mutex<StatusSource?>(nil)
+  /// Events of start-up recovery (exits while the daemon was down, containers
+  /// whose pod is gone), replayed first to each subscriber that connects
+  /// soon after the start: kubelet reconnects after a runtime restart and
+  /// learns of them without waiting for its next relist.
+  private let retained = Mutex<(events: [Event], keeping: Bool)>(([], true))
 
   init(enabled: Bool, capacity: Int = 1024) {
     self.enabled = enabled
@@ -31,7 +36,8 @@ final class ContainerEventHub: Sendable {
   func publish(_ type: Runtime_V1_ContainerEventType, record: ContainerRecord) {
     guard enabled else { return }
     let targets = subscribers.withLock { Array($0.values) }
-    guard !targets.isEmpty else { return }
+    let keeping = retained.withLock { $0.keeping && $0.events.count < capacity }
+    guard !targets.isEmpty || keeping else { return }
     var event = Event()
     event.containerID = record.id
     event.containerEventType = type
@@ -40,7 +46,18 @@ final class ContainerEventHub: Sendable {
       if let pod = statuses.pod { event.podSandboxStatus = pod }
       event.containersStatuses = statuses.containers
     }
+    if keeping { retained.withLock { $0.events.append(event) } }
     for subscriber in targets { subscriber.deliver(event) }
+  }
+
+  /// Recovery is over: its events are replayed to subscribers for `window`
+  /// more, then dropped; later events are only delivered live.
+  func endRecovery(replayFor window: Duration = .seconds(60)) {
+    retained.withLock { $0.keeping = false }
+    Task {
+      try? await Task.sleep(for: window)
+      self.retained.withLock { $0.events = [] }
+    }
   }
 
   /// A new subscriber's events, from now on; it ends (and unsubscribes)
@@ -50,7 +67,11 @@ final class ContainerEventHub: Sendable {
     let subscription = Subscription(capacity: capacity) { [weak self] in
       _ = self?.subscribers.withLock { $0.removeValue(forKey: id) }
     }
-    subscribers.withLock { $0[id] = subscription }
+    // Under the subscribers' lock: no live event can slip in before the replay.
+    subscribers.withLock { subscribers in
+      for event in retained.withLock({ $0.keeping ? [] : $0.events }) { subscription.deliver(event) }
+      subscribers[id] = subscription
+    }
     return subscription
   }
 
