@@ -220,7 +220,10 @@ let package = Package(
     .testTarget(name: "ContainerSecurityTests", dependencies: ["ContainerSecurity", "OCI", "Support"]),
     .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI", "Support"]),
     .testTarget(name: "PodNetworkTests", dependencies: ["PodNetwork", "Support", "CSupport", "OCI", "CRIClient"]),
-    .testTarget(name: "ServerTests", dependencies: ["Server", "CRIAPI", "OCI", "PodNetwork", "Support"]),
+    .testTarget(
+      name: "ServerTests",
+      dependencies: ["Server", "CRIAPI", "OCI", "PodNetwork", "Runtime", "Storage", "Support", .product(name: "Logging", package: "swift-log")]
+    ),
     .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "Support", "TestFixtures"]),
     .testTarget(name: "StorageTests", dependencies: ["Storage", "OCI", "Support", "CArchive", "TestFixtures"]),
     .testTarget(

@@ -53,6 +53,12 @@ public struct ContainerProcess: Sendable, Hashable {
   public let pid: Int32
   /// The daemonized conmon monitoring it, if its pid file could be read.
   public let conmonPid: Int32?
+
+  public init(id: String, pid: Int32, conmonPid: Int32?) {
+    self.id = id
+    self.pid = pid
+    self.conmonPid = conmonPid
+  }
 }
 
 /// What `runc state` says about a container.
@@ -75,6 +81,13 @@ public struct ExecResult: Sendable, Hashable {
   public let stdout: [UInt8]
   public let stderr: [UInt8]
   public let timedOut: Bool
+
+  public init(exitCode: Int32, stdout: [UInt8], stderr: [UInt8], timedOut: Bool) {
+    self.exitCode = exitCode
+    self.stdout = stdout
+    self.stderr = stderr
+    self.timedOut = timedOut
+  }
 
   public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
   public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
