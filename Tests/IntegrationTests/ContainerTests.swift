@@ -136,6 +136,15 @@ import Testing
       var missingMount = Self.container("z", "true")
       missingMount.mounts = [.with { $0.containerPath = "/data"; $0.hostPath = "/nonexistent/host/dir" }]
       #expect(await rpcCode { try await create(cri, pod: pod, missingMount) } == .invalidArgument)
+      // A mount over /proc/sys/kernel: refused naming the mount, not runc's raw words as INTERNAL.
+      var procMount = Self.container("p", "true")
+      procMount.mounts = [.with { $0.containerPath = "/proc/sys/kernel"; $0.hostPath = "/tmp" }]
+      do {
+        _ = try await create(cri, pod: pod, procMount)
+        Issue.record("a mount onto /proc/sys/kernel was accepted")
+      } catch let error as RPCError {
+        #expect(error.code == .invalidArgument && error.message.contains("mounts[0].container_path /proc/sys/kernel"), "\(error)")
+      }
       #expect(try await cri.runtime.listContainers(.init()).containers.isEmpty)
       #expect(daemon.mounts() == mountsBefore, "no overlay left mounted")
       #expect(await rpcCode { try await cri.runtime.containerStatus(.with { $0.containerID = "ffff" }) } == .notFound)

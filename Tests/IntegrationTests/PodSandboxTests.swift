@@ -159,7 +159,13 @@ import Testing
       hostNetSysctl.linux.sysctls = ["net.ipv4.ip_forward": "1"]
       var badHostname = Self.podConfig(name: "h")
       badHostname.hostname = "bad\nhost"
-      for config in [noMetadata, unsafeSysctl, injection, hostNetSysctl, badHostname] {
+      // A log directory that climbs out of where it seems to be.
+      let outside = daemon.directory + "/evil-logdir-\(UInt32.random(in: 0...UInt32.max))"
+      var climbing = Self.podConfig(name: "l")
+      climbing.logDirectory = daemon.directory + "/logs/x/../../" + outside.split(separator: "/").last!
+      var relative = Self.podConfig(name: "r")
+      relative.logDirectory = "logs/pod"
+      for config in [noMetadata, unsafeSysctl, injection, hostNetSysctl, badHostname, climbing, relative] {
         let code = await rpcCode { try await Self.run(cri, config) }
         #expect(code == .invalidArgument, "\(config.metadata.name)")
       }
@@ -167,6 +173,7 @@ import Testing
         try await cri.runtime.runPodSandbox(.with { $0.config = Self.podConfig(name: "x"); $0.runtimeHandler = "kata" })
       }
       #expect(handler == .invalidArgument)
+      #expect(Files.kind(of: outside) == .missing, "no directory made outside")
       #expect(try await Self.list(cri).isEmpty)
       #expect(daemon.mounts().isEmpty)
       #expect(((try? Files.list(daemon.directory + "/run/pods")) ?? []).isEmpty)

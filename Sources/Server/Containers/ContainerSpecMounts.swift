@@ -47,6 +47,10 @@ extension ContainerSpecBuilder {
         throw .invalidArgument("\(field): image volumes are not supported")
       }
       let destination = try containerPath(mount.containerPath, field: "\(field).container_path")
+      if destination == "/proc" || destination.hasPrefix("/proc/"), !Self.procMountTargets.contains(destination) {
+        throw .invalidArgument(
+          "\(field).container_path \(destination): mounts onto /proc are not allowed (only \(Self.procMountTargets.sorted().joined(separator: ", ")), as runc)")
+      }
       var source = mount.hostPath
       guard source.hasPrefix("/") else {
         throw .invalidArgument("\(field).host_path \(String(reflecting: source)) is not an absolute path")
@@ -93,6 +97,14 @@ extension ContainerSpecBuilder {
     let mounts = defaultMounts(inputs).filter { !replaced.contains($0.destination) } + criMounts
     return Mounts(mounts: mounts, rootfsPropagation: propagation)
   }
+
+  /// The files under /proc a bind mount may cover (runc's checkProcMount
+  /// list, which LXCFS-style setups use); runc refuses the rest at create
+  /// time, and refusing them here names the mount instead.
+  static let procMountTargets: Set<String> = [
+    "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps", "/proc/uptime",
+    "/proc/loadavg", "/proc/slabinfo", "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
+  ]
 
   /// An absolute path without `..`, cleaned of `.`, doubled and trailing slashes.
   static func containerPath(_ path: String, field: String) throws(CRIError) -> String {

@@ -51,8 +51,15 @@ enum PodFiles {
       }
       guard valid else { throw .invalidArgument("hostname \(Quoting.doubleQuoted(config.hostname)) is not a valid host name") }
     }
-    if !config.logDirectory.isEmpty && !config.logDirectory.hasPrefix("/") {
-      throw .invalidArgument("log_directory \(Quoting.doubleQuoted(config.logDirectory)) must be an absolute path")
+    if !config.logDirectory.isEmpty {
+      // Created by the daemon as root: it must name the place it seems to.
+      let components = config.logDirectory.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+      guard config.logDirectory.hasPrefix("/"), !components.contains(".."), !components.contains("."),
+        !config.logDirectory.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f })
+      else {
+        throw .invalidArgument(
+          "log_directory \(Quoting.doubleQuoted(config.logDirectory)) must be an absolute path without \".\" or \"..\" components")
+      }
     }
     for value in config.dnsConfig.servers + config.dnsConfig.searches + config.dnsConfig.options
     where value.contains("\n") || value.contains("\r") || value.contains("\0") {
