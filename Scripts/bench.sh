@@ -5,7 +5,11 @@
 # (pod and container RPC latencies beside bare runc, RSS and
 # ListContainerStats with 100 running containers), `network` (RunPodSandbox
 # with and without a CNI bridge) or `streaming` (ExecSync vs Exec round
-# trips, port-forward throughput). Figures only; nothing passes or fails.
+# trips, port-forward throughput) or `supervision` (read RPCs with 100
+# running containers, exit-to-event delay, Version under pulls and pod
+# starts) or `soak` (1,000 pod + 2-container cycles on a CNI bridge, then a
+# leak check and the daemon's descriptors and RSS; `--cycles N`). Figures
+# only; nothing passes or fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Scripts/install-deps.sh --bench

@@ -20,4 +20,30 @@ enum BenchImage {
       config: ImageConfiguration(architecture: Platform.current.architecture, os: "linux", config: defaults, rootfs: .init(diffIDs: [])))
     return tar
   }
+
+  /// Pushes an image of `layers` gzip layers of `mibPerLayer` MiB of
+  /// random bytes each (gzip cannot shrink them), different for each `seed`.
+  static func pushRandom(
+    to registry: RegistryServer, repository: String, tag: String = "1", layers: Int, mibPerLayer: Int, seed: UInt64 = 0
+  ) async throws -> (image: PushedImage, bytes: Int) {
+    var builders: [(bytes: [UInt8], mediaType: String, diffID: Digest)] = []
+    var state: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ (seed &* 0x2545_F491_4F6C_DD1D)
+    for index in 0..<layers {
+      var tar = TarBuilder()
+      var payload = [UInt8](repeating: 0, count: mibPerLayer << 20)
+      for i in stride(from: 0, to: payload.count, by: 8) {
+        // xorshift: cheap bytes gzip cannot shrink.
+        state ^= state << 13; state ^= state >> 7; state ^= state << 17
+        withUnsafeBytes(of: state) { raw in
+          for j in 0..<min(8, payload.count - i) { payload[i + j] = raw[j] }
+        }
+      }
+      tar.file("layer\(index)/blob", payload)
+      builders.append((try tar.gzip(), MediaType.ociLayerGzip, tar.diffID))
+    }
+    let image = try await ImagePusher(host: registry.host).pushImage(
+      repository: repository, tag: tag, layers: builders,
+      config: ImageConfiguration(architecture: Platform.current.architecture, os: "linux", rootfs: .init(diffIDs: [])))
+    return (image, builders.reduce(0) { $0 + $1.bytes.count })
+  }
 }

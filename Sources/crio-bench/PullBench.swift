@@ -21,25 +21,7 @@ struct PullBench: AsyncParsableCommand {
   func run() async throws {
     let registry = try await RegistryServer.start()
     defer { Task { await registry.stop() } }
-    var builders: [(bytes: [UInt8], mediaType: String, diffID: Digest)] = []
-    var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-    for index in 0..<layers {
-      var tar = TarBuilder()
-      var payload = [UInt8](repeating: 0, count: mibPerLayer << 20)
-      for i in stride(from: 0, to: payload.count, by: 8) {
-        // xorshift: cheap bytes gzip cannot shrink.
-        state ^= state << 13; state ^= state >> 7; state ^= state << 17
-        withUnsafeBytes(of: state) { raw in
-          for j in 0..<min(8, payload.count - i) { payload[i + j] = raw[j] }
-        }
-      }
-      tar.file("layer\(index)/blob", payload)
-      builders.append((try tar.gzip(), MediaType.ociLayerGzip, tar.diffID))
-    }
-    let totalBytes = builders.reduce(0) { $0 + $1.bytes.count }
-    let image = try await ImagePusher(host: registry.host).pushImage(
-      repository: "bench", tag: "1", layers: builders,
-      config: ImageConfiguration(architecture: Platform.current.architecture, os: "linux", rootfs: .init(diffIDs: [])))
+    let (image, totalBytes) = try await BenchImage.pushRandom(to: registry, repository: "bench", layers: layers, mibPerLayer: mibPerLayer)
     print("image: \(layers) layers, \(totalBytes / 1_000_000) MB compressed, \(image.manifestDigest.short)")
 
     let dir = try Files.makeTemporaryDirectory(prefix: "crio-bench")

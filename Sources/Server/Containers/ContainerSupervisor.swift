@@ -187,10 +187,14 @@ final class ContainerSupervisor: Sendable {
       } catch {
         throw CRIError.runtime(error, "removing container \(record.id) from the runtime")
       }
-      ContainerRootfs.unmount(owner.layout.rootfs)
-      IDMappedMounts.detachAll(in: owner.layout.idmappedStaging)
-      owner.layout.removeFiles()
-      Files.removeTree(record.layerDirectory)
+      let layout = owner.layout
+      // A writable layer can hold many files: removed off the cooperative pool.
+      await Blocking.run {
+        ContainerRootfs.unmount(layout.rootfs)
+        IDMappedMounts.detachAll(in: layout.idmappedStaging)
+        layout.removeFiles()
+        Files.removeTree(record.layerDirectory)
+      }
       do {
         try await journal.delete(record.id)
       } catch {

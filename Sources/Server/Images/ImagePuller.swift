@@ -124,7 +124,9 @@ final class ImagePuller: Sendable {
     await leases.lease(chain)
     do {
       try await fetchLayers(layerJobs, endpoint: endpoint, credentials: credentials)
-      let record = try save(reference: reference, manifest: manifest, fetched: fetched, configBytes: configBytes, chain: chain)
+      let record = try await Blocking.run { [self] in
+        try save(reference: reference, manifest: manifest, fetched: fetched, configBytes: configBytes, chain: chain)
+      }
       await leases.release(chain)
       return record
     } catch {
@@ -198,12 +200,11 @@ final class ImagePuller: Sendable {
       endpoint, digest: job.descriptor.digest, expectedSize: job.descriptor.size, credentials: credentials,
       to: temporary, progressTimeout: settings.progressTimeout)
     try Task.checkCancellation()
-    // Unpacking is CPU and disk work: keep it off the cooperative pool's
-    // other tasks by running it in a task of its own.
+    // Unpacking is CPU and disk work: off the cooperative pool.
     let layers = self.layers
-    return try await Task.detached {
+    return try await Blocking.run {
       try layers.unpack(blob: temporary, compression: compression, expectedDiffID: job.diffID, chainID: job.chainID)
-    }.value
+    }
   }
 }
 

@@ -117,7 +117,8 @@ struct ContainerCreation: Sendable {
         additionalDevices: daemon.config.runtime.additionalDevices,
         annotationDevices: try annotationDevices(pod: pod), allowedDevices: daemon.config.runtime.allowedDevices,
         userNamespace: userNamespace, idmappedMountSources: idmappedSources))
-      try OCIBundle.create(at: bundle, spec: spec)
+      // The config is fsynced: off the cooperative pool.
+      try await Blocking.run { () throws(RuntimeError) in try OCIBundle.create(at: bundle, spec: spec) }
       CrashPoints.reach("CreateContainer", 2)
       if let parent = logPath.lastIndex(of: "/") {
         try Files.makeDirectories(String(logPath[..<parent]), mode: 0o755)
