@@ -414,7 +414,8 @@ public final class ConmonRuntime: Sendable {
     throw .timedOut(id: id, operation: "stop", seconds: (timeout + config.commandTimeout).seconds)
   }
 
-  /// Runs `command` in the container with `runc exec` and collects its output.
+  /// Runs `command` in the container with `runc exec` and collects its
+  /// output, at most `ExecOutput.maximumBytes` of it.
   /// When it runs longer than `timeout` the process is killed and the result
   /// has exit code -1, `timedOut` and stderr "command timed out".
   public func execSync(id: String, command: [String], timeout: Duration) async throws(RuntimeError) -> ExecResult {
@@ -433,8 +434,7 @@ public final class ConmonRuntime: Sendable {
       throw .system(error, context: "exec in container \(id)")
     }
     if let status = await Processes.wait(runc, timeout: timeout) {
-      let stdout = (try? Files.readBytes(dir + "/out")) ?? []
-      let stderr = (try? Files.readBytes(dir + "/err")) ?? []
+      let (stdout, stderr) = ExecOutput.read(stdout: dir + "/out", stderr: dir + "/err")
       // runc's own failures (no such container, no such command) print "exec failed" on stderr.
       if status != 0, !FileExists.check(pidFile) {
         let message = String(decoding: stderr, as: UTF8.self).trimmed
@@ -451,9 +451,9 @@ public final class ConmonRuntime: Sendable {
       Glibc.kill(runc, SIGKILL)
       _ = await Processes.wait(runc, timeout: .seconds(10))
     }
-    let stdout = (try? Files.readBytes(dir + "/out")) ?? []
-    return ExecResult(
-      exitCode: -1, stdout: stdout, stderr: Array(ExecResult.timedOutMessage.utf8), timedOut: true)
+    let stderr = Array(ExecResult.timedOutMessage.utf8)
+    let stdout = (try? Files.readBytes(dir + "/out", upTo: ExecOutput.maximumBytes - stderr.count)) ?? []
+    return ExecResult(exitCode: -1, stdout: stdout, stderr: stderr, timedOut: true)
   }
 }
 

@@ -52,6 +52,39 @@ public enum Files {
     return try readAll(fd, path: path)
   }
 
+  /// At most the first `limit` bytes of the file at `path`, read into one
+  /// buffer of its final size (the file's size, bounded by `limit`) rather
+  /// than one grown chunk by chunk: a large read keeps no slack capacity and
+  /// leaves no trail of outgrown buffers behind.
+  public static func readBytes(_ path: String, upTo limit: Int) throws(SystemError) -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw SystemError("open", path: path) }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw SystemError("fstat", path: path) }
+    let capacity = max(0, min(limit, Int(info.st_size)))
+    var failure: SystemError?
+    let bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+      count = 0
+      while count < capacity {
+        let n = Glibc.read(fd, buffer.baseAddress! + count, capacity - count)
+        if n < 0 && errno == EINTR { continue }
+        if n < 0 { failure = SystemError("read", path: path) }
+        guard n > 0 else { return }  // an error, or the file shrank
+        count += n
+      }
+    }
+    if let failure { throw failure }
+    return bytes
+  }
+
+  /// The size in bytes of the file at `path` (following symlinks); nil when it cannot be examined.
+  public static func size(_ path: String) -> Int? {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return nil }
+    return Int(info.st_size)
+  }
+
   public enum Kind: Sendable, Equatable { case file, directory, other, missing }
 
   /// What is at `path`, following symlinks.

@@ -9,8 +9,13 @@ import Testing
 
 /// HTTP/2 and gRPC limits as clients other than grpc-swift meet them: gRPC
 /// C-core (Python's grpcio) holds the server to the frame size it has had
-/// acknowledged.
+/// acknowledged; kubelet and crictl receive at most 16 MiB.
 @Suite struct ProtocolLimitsTests {
+  /// What ExecSync returns of stdout and stderr together at most: kubelet's
+  /// 16 MiB receive limit less 1 KiB for the message's framing (the daemon's
+  /// `ExecOutput.maximumBytes`).
+  static let execSyncBudget = (16 << 20) - 1024
+
   /// A daemon with the busybox test image, a pod and a running container.
   func withRunningContainer(_ body: (CRIConnection, DaemonProcess, _ pod: String, _ id: String) async throws -> Void) async throws {
     let containers = ContainerTests()
@@ -20,6 +25,9 @@ import Testing
       try await body(cri, daemon, pod, id)
     }
   }
+
+  /// `count` zero bytes on stdout (busybox dd; fullblock: one read may return less).
+  static func zeros(_ count: Int) -> String { "dd if=/dev/zero bs=\(count) count=1 iflag=fullblock 2>/dev/null" }
 
   @Test func aCCoreClientReadsAnswersLargerThanAFrame() async throws {
     try await withRunningContainer { cri, daemon, pod, id in
@@ -48,6 +56,33 @@ import Testing
       let found = list.containers?.first { $0.id == labelled }
       #expect(found?.labels["big"] == CCoreClient.Bytes(of: Array(label.utf8)))
       #expect(found?.labels["container"] == CCoreClient.Bytes(of: Array("labelled".utf8)))
+    }
+  }
+
+  @Test func execSyncAnswersFitKubeletsReceiveLimit() async throws {
+    let budget = Self.execSyncBudget
+    let both = "\(Self.zeros(17 << 20)); { \(Self.zeros(17 << 20)); } >&2"
+    try await withRunningContainer { _, daemon, _, id in
+      try await CRIConnection.with(socket: daemon.socket, maxResponseBytes: 16 << 20) { kubelet in
+        func run(_ script: String) async throws -> Runtime_V1_ExecSyncResponse {
+          try await kubelet.runtime.execSync(.with { $0.containerID = id; $0.cmd = ["/bin/sh", "-c", script]; $0.timeout = 60 })
+        }
+        let exact = try await run(Self.zeros(budget))
+        #expect(exact.stdout.count == budget && exact.stderr.isEmpty)
+        let over = try await run(Self.zeros(budget + 1))
+        #expect(over.stdout.count == budget && over.stderr.isEmpty)
+        // Two long streams share the budget; a short one keeps all of it.
+        let shared = try await run(both)
+        #expect(shared.stdout.count == budget / 2 && shared.stderr.count == budget / 2)
+        let short = try await run("echo short; { \(Self.zeros(17 << 20)); } >&2; exit 4")
+        #expect(String(decoding: short.stdout, as: UTF8.self) == "short\n")
+        #expect(short.stderr.count == budget - 6)
+        #expect(short.exitCode == 4)
+      }
+      // C-core, at the same receive limit (cri_client.py's).
+      let exec = try await CCoreClient.execSync(socket: daemon.socket, id: id, ["/bin/sh", "-c", both])
+      #expect(exec.code == "OK", "\(exec.details ?? "")")
+      #expect(exec.stdout?.length == budget / 2 && exec.stderr?.length == budget / 2)
     }
   }
 

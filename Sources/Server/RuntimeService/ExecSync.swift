@@ -26,10 +26,10 @@ extension CRIRuntimeService {
       throw CRIError.internal("exec in container \(record.id): \(error)")
     }
     var response = Runtime_V1_ExecSyncResponse()
-    // CRI-O caps each stream at 16 MiB.
-    let cap = 16 << 20
-    response.stdout = Data(result.stdout.prefix(cap))
-    response.stderr = Data(result.stderr.prefix(cap))
+    // Already capped by the runtime: stdout and stderr together within
+    // ExecOutput.maximumBytes, so the answer fits kubelet's 16 MiB.
+    response.stdout = Data(result.stdout)
+    response.stderr = Data(result.stderr)
     response.exitCode = result.exitCode
     return response
   }
