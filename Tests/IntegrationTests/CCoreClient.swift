@@ -45,6 +45,11 @@ enum CCoreClient {
     let containers: [Container]?
   }
 
+  struct Status: Decodable {
+    let code: String
+    let details: String?
+  }
+
   struct Failure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
@@ -56,6 +61,11 @@ enum CCoreClient {
 
   static func listContainers(socket: String) async throws -> ListContainers {
     try await run(socket, ["list-containers"])
+  }
+
+  /// A Version request whose message is `bytes` long (plus its few bytes of framing).
+  static func oversizedVersion(socket: String, bytes: Int) async throws -> Status {
+    try await run(socket, ["oversized-version", String(bytes)])
   }
 
   static var python: String {

@@ -9,7 +9,8 @@ import Testing
 
 /// HTTP/2 and gRPC limits as clients other than grpc-swift meet them: gRPC
 /// C-core (Python's grpcio) holds the server to the frame size it has had
-/// acknowledged; kubelet and crictl receive at most 16 MiB.
+/// acknowledged; kubelet and crictl receive at most 16 MiB; a request over
+/// the receive limit is RESOURCE_EXHAUSTED.
 @Suite struct ProtocolLimitsTests {
   /// What ExecSync returns of stdout and stderr together at most: kubelet's
   /// 16 MiB receive limit less 1 KiB for the message's framing (the daemon's
@@ -83,6 +84,27 @@ import Testing
       let exec = try await CCoreClient.execSync(socket: daemon.socket, id: id, ["/bin/sh", "-c", both])
       #expect(exec.code == "OK", "\(exec.details ?? "")")
       #expect(exec.stdout?.length == budget / 2 && exec.stderr?.length == budget / 2)
+    }
+  }
+
+  @Test func requestsOverTheReceiveLimitAreResourceExhausted() async throws {
+    // The default limit, 80 MiB: a 100 MiB request from C-core.
+    try await withDaemon { daemon in
+      let answer = try await CCoreClient.oversizedVersion(socket: daemon.socket, bytes: 100 << 20)
+      #expect(answer.code == "RESOURCE_EXHAUSTED", "\(answer.details ?? "")")
+    }
+    // The boundary, at a configured 1 MiB: a message of exactly the limit is
+    // served, one byte more is refused, and the connection serves on.
+    let limit = 1 << 20
+    try await withCRI(config: "[crio.api]\ngrpc_max_recv_msg_size = \(limit)\n") { cri, _ async throws in
+      // VersionRequest.version: a tag byte, the length (a 3-byte varint at
+      // this size), then the string.
+      func version(encodedSize: Int) -> Runtime_V1_VersionRequest {
+        .with { $0.version = String(repeating: "v", count: encodedSize - 4) }
+      }
+      #expect(try await cri.runtime.version(version(encodedSize: limit)).runtimeName == "cri-o")
+      #expect(await rpcCode { try await cri.runtime.version(version(encodedSize: limit + 1)) } == .resourceExhausted)
+      #expect(try await cri.runtime.version(.init()).runtimeName == "cri-o")
     }
   }
 

@@ -97,7 +97,8 @@ public struct Daemon: Sendable {
         connection: connection,
         http2: .defaults,
         rpc: .init(maxRequestPayloadSize: config.api.grpcMaxRecvMsgSize),
-        channelDebuggingCallbacks: .defaults
+        // Answers requests over that limit RESOURCE_EXHAUSTED, not CANCELLED.
+        channelDebuggingCallbacks: RequestSizeLimit.callbacks(limit: config.api.grpcMaxRecvMsgSize)
       )
     )
     let server = GRPCServer(

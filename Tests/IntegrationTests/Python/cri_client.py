@@ -11,6 +11,7 @@ messages used here), with no generated stubs and no protoc.
 Usage (one JSON object on stdout, exit 0 whenever the call got an answer):
   cri_client.py SOCKET exec-sync CONTAINER_ID TIMEOUT CMD...
   cri_client.py SOCKET list-containers
+  cri_client.py SOCKET oversized-version BYTES
 """
 
 import hashlib
@@ -134,6 +135,10 @@ def main(argv):
                 result = exec_sync(call, arguments[0], arguments[1], arguments[2:])
             elif action == "list-containers":
                 result = list_containers(call)
+            elif action == "oversized-version":
+                # VersionRequest.version, made as large as asked.
+                call("Version", field(1, b"v" * int(arguments[0])))
+                result = {}
             else:
                 raise SystemExit("unknown action " + action)
             result["code"] = "OK"
