@@ -4,8 +4,9 @@
 # image from a loopback registry, beside skopeo + umoci), `lifecycle`
 # (pod and container RPC latencies beside bare runc, RSS and
 # ListContainerStats with 100 running containers), `network` (RunPodSandbox
-# with and without a CNI bridge) or `streaming` (ExecSync vs Exec round
-# trips, port-forward throughput). Figures only; nothing passes or fails.
+# with and without a CNI bridge), `streaming` (ExecSync vs Exec round
+# trips, port-forward throughput) or `execsync-memory` (the daemon's RSS
+# after 16 MiB ExecSync answers). Figures only; nothing passes or fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Scripts/install-deps.sh --bench

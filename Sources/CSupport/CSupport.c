@@ -349,3 +349,9 @@ int crio_thread_set_effective_uid(uid_t uid) {
   // seteuid would change every thread of the process.
   return (int)syscall(SYS_setresuid, (uid_t)-1, uid, (uid_t)-1);
 }
+
+#include <malloc.h>
+
+int crio_set_mmap_threshold(int bytes) {
+  return mallopt(M_MMAP_THRESHOLD, bytes);
+}

@@ -12,7 +12,7 @@ struct Bench: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "crio-bench",
     abstract: "Benchmarks of the crio daemon (start-up, memory, RPC latency).",
-    subcommands: [FoundationBench.self, PullBench.self, LifecycleBench.self, NetworkBench.self, StreamingBench.self],
+    subcommands: [FoundationBench.self, PullBench.self, LifecycleBench.self, NetworkBench.self, StreamingBench.self, ExecSyncMemoryBench.self],
     defaultSubcommand: FoundationBench.self
   )
 }

@@ -61,3 +61,8 @@ int crio_is_mount_root(const char *path);
 // Sets the calling thread's effective uid alone (setresuid(2) without
 // glibc's all-threads broadcast). 0 or -1 with errno.
 int crio_thread_set_effective_uid(uid_t uid);
+
+// Fixes glibc's mmap threshold (mallopt M_MMAP_THRESHOLD, which the Glibc
+// module leaves out): allocations of `bytes` or more are mapped on their
+// own and unmapped when freed. 1 on success, 0 on failure.
+int crio_set_mmap_threshold(int bytes);
