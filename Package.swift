@@ -14,6 +14,9 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    // Already in the graph (under grpc-swift-nio-transport); named for the
+    // Server's per-stream request size check, which reads HTTP/2 frames.
+    .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
     .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
@@ -160,6 +163,8 @@ let package = Package(
         .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOHPACK", package: "swift-nio-http2"),
+        .product(name: "NIOHTTP2", package: "swift-nio-http2"),
         .product(name: "NIOPosix", package: "swift-nio"),
       ]
     ),
@@ -222,7 +227,10 @@ let package = Package(
     .testTarget(name: "PodNetworkTests", dependencies: ["PodNetwork", "Support", "CSupport", "OCI", "CRIClient"]),
     .testTarget(
       name: "ServerTests",
-      dependencies: ["Server", "CRIAPI", "OCI", "PodNetwork", "Runtime", "Storage", "Support", .product(name: "Logging", package: "swift-log")]
+      dependencies: [
+        "Server", "CRIAPI", "OCI", "PodNetwork", "Runtime", "Storage", "Support",
+        .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+      ]
     ),
     .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "Support", "TestFixtures"]),
     .testTarget(name: "StorageTests", dependencies: ["Storage", "OCI", "Support", "CArchive", "TestFixtures"]),

@@ -4,8 +4,9 @@
 # image from a loopback registry, beside skopeo + umoci), `lifecycle`
 # (pod and container RPC latencies beside bare runc, RSS and
 # ListContainerStats with 100 running containers), `network` (RunPodSandbox
-# with and without a CNI bridge) or `streaming` (ExecSync vs Exec round
-# trips, port-forward throughput) or `supervision` (read RPCs with 100
+# with and without a CNI bridge), `streaming` (ExecSync vs Exec round
+# trips, port-forward throughput), `execsync-memory` (the daemon's RSS
+# after 16 MiB ExecSync answers), `supervision` (read RPCs with 100
 # running containers, exit-to-event delay, Version under pulls and pod
 # starts) or `soak` (1,000 pod + 2-container cycles on a CNI bridge, then a
 # leak check and the daemon's descriptors and RSS; `--cycles N`). Figures

@@ -18,9 +18,14 @@ public struct CRIConnection: Sendable {
     // Latency-bound calls: send each request at once.
     config.connection.flushCoalescing = nil
     var serviceConfig = ServiceConfig()
-    // An empty service name applies the limit to every method.
+    // An empty service name applies the limit to every method. The
+    // transport (grpc-swift-nio-transport 2.x) bounds the messages it
+    // receives by maxRequestMessageBytes (4 MiB when unset) and reads
+    // maxResponseMessageBytes nowhere, so both carry the limit.
     serviceConfig.methodConfig = [
-      MethodConfig(names: [MethodConfig.Name(service: "")], maxResponseMessageBytes: maxResponseBytes)
+      MethodConfig(
+        names: [MethodConfig.Name(service: "")],
+        maxRequestMessageBytes: maxResponseBytes, maxResponseMessageBytes: maxResponseBytes)
     ]
     let transport = try HTTP2ClientTransport.Posix(
       target: .unixDomainSocket(path: socket),

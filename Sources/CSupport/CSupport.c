@@ -282,3 +282,9 @@ int crio_pidfd_open(pid_t pid) {
   if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
   return fd;
 }
+
+#include <malloc.h>
+
+int crio_set_mmap_threshold(int bytes) {
+  return mallopt(M_MMAP_THRESHOLD, bytes);
+}

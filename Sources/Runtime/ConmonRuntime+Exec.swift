@@ -49,12 +49,13 @@ public struct ExecSession: Sendable {
 
 extension ConmonRuntime {
   /// Runs `command` in the container with `runc exec` and collects its
-  /// output: at most `outputLimit` bytes of stdout and stderr together (the
-  /// rest is read and dropped, so the command never blocks on a full pipe).
+  /// output: at most `outputLimit` bytes of stdout and stderr together, as
+  /// `ExecOutput.split` shares them (the rest is read and dropped, so the
+  /// command never blocks on a full pipe).
   /// When it runs longer than `timeout` the process is killed and the
   /// result has exit code -1, `timedOut` and stderr "command timed out".
   public func execSync(id: String, command: [String], timeout: Duration) async throws(RuntimeError) -> ExecResult {
-    try await execSync(id: id, command: command, timeout: timeout, outputLimit: ExecResult.defaultOutputLimit)
+    try await execSync(id: id, command: command, timeout: timeout, outputLimit: ExecOutput.maximumBytes)
   }
 
   public func execSync(id: String, command: [String], timeout: Duration, outputLimit: Int) async throws(RuntimeError) -> ExecResult {
@@ -86,10 +87,14 @@ extension ConmonRuntime {
     }
     let commandRan = Files.kind(of: session.directory + "/pid") != .missing
     Files.removeTree(session.directory)
-    let (stdout, stderr) = output.collected
+    var (stdout, stderr) = output.collected
     if timedOut {
-      return ExecResult(exitCode: -1, stdout: stdout, stderr: Array(ExecResult.timedOutMessage.utf8), timedOut: true)
+      let message = Array(ExecResult.timedOutMessage.utf8)
+      return ExecResult(exitCode: -1, stdout: Array(stdout.prefix(outputLimit - message.count)), stderr: message, timedOut: true)
     }
+    let kept = ExecOutput.split(stdout: stdout.count, stderr: stderr.count, total: outputLimit)
+    if kept.stdout < stdout.count { stdout = Array(stdout.prefix(kept.stdout)) }
+    if kept.stderr < stderr.count { stderr = Array(stderr.prefix(kept.stderr)) }
     let code = status ?? -1
     // runc's own failures (no such container, no such command) print on stderr without running anything.
     if code != 0, !commandRan {
@@ -172,7 +177,8 @@ extension ConmonRuntime {
 }
 
 /// stdout and stderr of an exec, read as the kernel says they are readable,
-/// kept up to a shared limit (the rest read and dropped).
+/// each kept up to the limit (the rest read and dropped); the caller then
+/// cuts them to share it.
 final class OutputCollector: Sendable {
   private struct Buffers {
     var stdout: [UInt8] = []
@@ -202,8 +208,11 @@ final class OutputCollector: Sendable {
       let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
       if count > 0 {
         buffers.withLock { buffers in
-          let room = max(0, limit - buffers.stdout.count - buffers.stderr.count)
-          if isStdout { buffers.stdout += chunk[..<min(count, room)] } else { buffers.stderr += chunk[..<min(count, room)] }
+          if isStdout {
+            buffers.stdout += chunk[..<min(count, max(0, limit - buffers.stdout.count))]
+          } else {
+            buffers.stderr += chunk[..<min(count, max(0, limit - buffers.stderr.count))]
+          }
         }
         continue
       }

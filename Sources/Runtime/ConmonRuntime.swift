@@ -95,10 +95,6 @@ public struct ExecResult: Sendable, Hashable {
   /// What CRI-O puts in stderr when an exec sync times out.
   public static let timedOutMessage = "command timed out"
 
-  /// ExecSync's output limit, stdout and stderr together: the response must
-  /// stay under the 16 MiB kubelet and crictl accept, with room for the
-  /// rest of the message.
-  public static let defaultOutputLimit = 16 << 20 - 64 << 10
 }
 
 /// Runs containers with conmon and an OCI runtime (runc) the way CRI-O does.

@@ -13,8 +13,8 @@ struct Bench: AsyncParsableCommand {
     commandName: "crio-bench",
     abstract: "Benchmarks of the crio daemon (start-up, memory, RPC latency).",
     subcommands: [
-      FoundationBench.self, PullBench.self, LifecycleBench.self, NetworkBench.self, StreamingBench.self, SupervisionBench.self,
-      SoakBench.self,
+      FoundationBench.self, PullBench.self, LifecycleBench.self, NetworkBench.self, StreamingBench.self,
+      ExecSyncMemoryBench.self, SupervisionBench.self, SoakBench.self,
     ],
     defaultSubcommand: FoundationBench.self
   )

@@ -1,3 +1,5 @@
+import CRIAPI
+import CRIClient
 import OCI
 import Support
 import TestFixtures
@@ -45,5 +47,71 @@ enum BenchImage {
       repository: repository, tag: tag, layers: builders,
       config: ImageConfiguration(architecture: Platform.current.architecture, os: "linux", rootfs: .init(diffIDs: [])))
     return (image, builders.reduce(0) { $0 + $1.bytes.count })
+  }
+}
+
+/// A pod the benchmarks run containers of one image in.
+struct BenchPod {
+  let cri: CRIConnection
+  let config: Runtime_V1_PodSandboxConfig
+  let id: String
+  let image: String
+
+  static func run(_ cri: CRIConnection, name: String, image: String) async throws -> BenchPod {
+    let config = Runtime_V1_PodSandboxConfig.with {
+      $0.metadata.name = name
+      $0.metadata.namespace = "bench"
+      $0.metadata.uid = "uid-\(name)"
+    }
+    let id = try await cri.runtime.runPodSandbox(.with { $0.config = config }).podSandboxID
+    return BenchPod(cri: cri, config: config, id: id, image: image)
+  }
+
+  /// Creates and starts a container running `command`; its ID.
+  func start(_ name: String, _ command: [String]) async throws -> String {
+    let containerID = try await cri.runtime.createContainer(.with {
+      $0.podSandboxID = id
+      $0.sandboxConfig = config
+      $0.config = .with {
+        $0.metadata.name = name
+        $0.image.image = image
+        $0.command = command
+      }
+    }).containerID
+    _ = try await cri.runtime.startContainer(.with { $0.containerID = containerID })
+    return containerID
+  }
+
+  func remove() async throws {
+    _ = try await cri.runtime.stopPodSandbox(.with { $0.podSandboxID = id })
+    _ = try await cri.runtime.removePodSandbox(.with { $0.podSandboxID = id })
+  }
+}
+
+extension BenchPod {
+  /// Runs `body` against a fresh daemon that has pulled a busybox image with
+  /// `applets` (from a loopback registry) and runs one pod named `name`;
+  /// the pod is removed after `body`, the daemon cleaned up in any case.
+  static func withDaemon(
+    name: String, applets: [String], _ body: (CRIConnection, DaemonProcess, BenchPod) async throws -> Void
+  ) async throws {
+    try await RegistryServer.withRunning { registry in
+      let dir = try Files.makeTemporaryDirectory(prefix: "crio-bench")
+      defer { Files.removeTree(dir) }
+      try await BenchImage.push(to: registry, repository: name, applets: applets)
+      let daemon = try DaemonProcess(config: try registry.pullConfiguration(in: dir))
+      try await withCleanUp {
+        try await daemon.waitUntilReady(timeout: .seconds(30))
+        try await CRIConnection.with(socket: daemon.socket) { cri in
+          let image = "\(registry.host)/\(name):1"
+          _ = try await cri.image.pullImage(.with { $0.image.image = image })
+          let pod = try await BenchPod.run(cri, name: name, image: image)
+          try await body(cri, daemon, pod)
+          try await pod.remove()
+        }
+      } cleanUp: {
+        await daemon.cleanUp()
+      }
+    }
   }
 }

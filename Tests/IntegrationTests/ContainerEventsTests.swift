@@ -20,6 +20,8 @@ import Testing
   final class Subscriber: Sendable {
     final class Received: Sendable {
       let events = Mutex<[Runtime_V1_ContainerEventResponse]>([])
+      /// How the stream ended, when it did.
+      let end = Mutex<String?>(nil)
     }
     private let received = Received()
     private let task: Task<Void, Never>
@@ -28,9 +30,14 @@ import Testing
       let ready = AsyncStream<Void>.makeStream()
       let received = self.received
       task = Task {
-        try? await cri.runtime.getContainerEvents(Runtime_V1_GetEventsRequest()) { response in
-          ready.continuation.finish()
-          for try await event in response.messages { received.events.withLock { $0.append(event) } }
+        do {
+          try await cri.runtime.getContainerEvents(Runtime_V1_GetEventsRequest()) { response in
+            ready.continuation.finish()
+            for try await event in response.messages { received.events.withLock { $0.append(event) } }
+          }
+          received.end.withLock { $0 = "ended" }
+        } catch {
+          received.end.withLock { $0 = "\(error)" }
         }
         ready.continuation.finish()
       }
@@ -45,6 +52,11 @@ import Testing
     }
 
     func types(for id: String) -> [Runtime_V1_ContainerEventType] { received(for: id).map(\.containerEventType) }
+
+    /// For failure messages: what arrived and how the stream ended.
+    var summary: String {
+      "\(received.events.withLock { $0.map { "\($0.containerID.prefix(8)) \($0.containerEventType)" } }), end: \(received.end.withLock { $0 } ?? "still open")"
+    }
 
     func stop() { task.cancel() }
   }
@@ -108,11 +120,13 @@ import Testing
         return id
       } whileDown: { daemon, id in
         #expect(await eventually(timeout: .seconds(30)) { Files.kind(of: daemon.directory + "/exits/" + id) == .file })
-      } after: { cri, _, id in
+      } after: { cri, restarted, id in
         // The container ended while no daemon ran; conmon recorded it.
         let subscriber = await Subscriber(cri)
         defer { subscriber.stop() }
-        #expect(await eventually(timeout: .seconds(20)) { subscriber.types(for: id).contains(.containerStoppedEvent) }, "\(subscriber.types(for: id))")
+        #expect(
+          await eventually(timeout: .seconds(20)) { subscriber.types(for: id).contains(.containerStoppedEvent) },
+          "\(subscriber.summary)\n\(restarted.log())")
         #expect((try? await kit.status(cri, id).state) == .containerExited)
       }
     }

@@ -62,3 +62,8 @@ int crio_thread_set_effective_uid(uid_t uid);
 // pidfd_open(2) (Linux 5.3): a descriptor that polls readable once `pid`
 // has ended, child or not. Close-on-exec; -1 with errno.
 int crio_pidfd_open(pid_t pid);
+
+// Fixes glibc's mmap threshold (mallopt M_MMAP_THRESHOLD, which the Glibc
+// module leaves out): allocations of `bytes` or more are mapped on their
+// own and unmapped when freed. 1 on success, 0 on failure.
+int crio_set_mmap_threshold(int bytes);

@@ -124,7 +124,7 @@ final class ImagePuller: Sendable {
     await leases.lease(chain)
     do {
       try await fetchLayers(layerJobs, endpoint: endpoint, credentials: credentials)
-      let record = try await Blocking.run { [self] in
+      let record = try await Blocking.run { [self, fetched] in
         try save(reference: reference, manifest: manifest, fetched: fetched, configBytes: configBytes, chain: chain)
       }
       await leases.release(chain)

@@ -9,6 +9,16 @@ import NIOCore
 /// connections get the held writes and bytes replayed and the sniffer removes
 /// itself; HTTP/1 connections are answered here and closed, and everything the
 /// gRPC pipeline writes to them is dropped.
+///
+/// The replay hands the client's first bytes (its preface and SETTINGS) to
+/// the HTTP/2 handler, which answers at once with a SETTINGS ACK. That write
+/// comes back through this handler while it is still in the pipeline, so from
+/// the replay on everything passes straight through: a write held then would
+/// be lost when the handler leaves. A lost ACK is not harmless: NIOHTTP2
+/// applies the client's SETTINGS_MAX_FRAME_SIZE (grpcio announces 4 MiB) on
+/// receipt, while a gRPC C-core client keeps enforcing 16 KiB until its
+/// SETTINGS are acknowledged, and drops the connection at the first larger
+/// DATA frame.
 final class ProtocolSniffer: ChannelDuplexHandler, RemovableChannelHandler {
   typealias InboundIn = ByteBuffer
   typealias InboundOut = ByteBuffer
@@ -19,7 +29,8 @@ final class ProtocolSniffer: ChannelDuplexHandler, RemovableChannelHandler {
   /// Requests larger than this are not inspection requests; answer 431.
   private static let maxHTTP1HeadBytes = 8192
 
-  private enum State { case sniffing, http1, http1Answered }
+  /// `http2`: replaying and about to leave the pipeline; everything passes through.
+  private enum State { case sniffing, http2, http1, http1Answered }
 
   private var state = State.sniffing
   private var received: ByteBuffer?
@@ -37,6 +48,8 @@ final class ProtocolSniffer: ChannelDuplexHandler, RemovableChannelHandler {
     switch state {
     case .sniffing:
       sniff(context: context)
+    case .http2:
+      context.fireChannelRead(wrapInboundOut(received.take()!))
     case .http1:
       answerWhenComplete(context: context)
     case .http1Answered:
@@ -46,19 +59,33 @@ final class ProtocolSniffer: ChannelDuplexHandler, RemovableChannelHandler {
 
   func channelReadComplete(context: ChannelHandlerContext) {
     // The gRPC pipeline sees reads only once the connection is known to be HTTP/2.
+    if state == .http2 { context.fireChannelReadComplete() }
   }
 
   func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
     switch state {
     case .sniffing:
       heldWrites.append((unwrapOutboundIn(data), promise))
+    case .http2:
+      context.write(data, promise: promise)
     case .http1, .http1Answered:
       promise?.succeed()
     }
   }
 
   func flush(context: ChannelHandlerContext) {
-    if state == .sniffing { heldFlush = true }
+    switch state {
+    case .sniffing: heldFlush = true
+    case .http2: context.flush()
+    case .http1, .http1Answered: break
+    }
+  }
+
+  /// Writes still held when the connection goes away (closed while sniffing) fail.
+  func handlerRemoved(context: ChannelHandlerContext) {
+    let writes = heldWrites
+    heldWrites = []
+    for (_, promise) in writes { promise?.fail(ChannelError.ioOnClosedChannel) }
   }
 
   private func sniff(context: ChannelHandlerContext) {
@@ -82,14 +109,16 @@ final class ProtocolSniffer: ChannelDuplexHandler, RemovableChannelHandler {
   }
 
   private func becomeHTTP2(context: ChannelHandlerContext) {
+    // Pass-through first: the replay below makes the HTTP/2 handler write
+    // (its SETTINGS ACK), and those writes must follow the held ones out.
+    state = .http2
     let writes = heldWrites
     heldWrites = []
     for (data, promise) in writes {
       context.write(wrapOutboundOut(data), promise: promise)
     }
     if heldFlush { context.flush() }
-    if let buffer = received {
-      received = nil
+    if let buffer = received.take() {
       context.fireChannelRead(wrapInboundOut(buffer))
       context.fireChannelReadComplete()
     }

@@ -118,7 +118,7 @@ struct ContainerCreation: Sendable {
         annotationDevices: try annotationDevices(pod: pod), allowedDevices: daemon.config.runtime.allowedDevices,
         userNamespace: userNamespace, idmappedMountSources: idmappedSources))
       // The config is fsynced: off the cooperative pool.
-      try await Blocking.run { () throws(RuntimeError) in try OCIBundle.create(at: bundle, spec: spec) }
+      try await Blocking.run { () throws(Runtime.RuntimeError) in try OCIBundle.create(at: bundle, spec: spec) }
       CrashPoints.reach("CreateContainer", 2)
       if let parent = logPath.lastIndex(of: "/") {
         try Files.makeDirectories(String(logPath[..<parent]), mode: 0o755)

@@ -22,8 +22,8 @@ extension CRIRuntimeService {
       throw CRIError.runtime(error, "exec in container \(owner.id)")
     }
     var response = Runtime_V1_ExecSyncResponse()
-    // The runtime keeps stdout and stderr together under the 16 MiB a
-    // CRI client accepts.
+    // Already capped by the runtime: stdout and stderr together within
+    // ExecOutput.maximumBytes, so the answer fits kubelet's 16 MiB.
     response.stdout = Data(result.stdout)
     response.stderr = Data(result.stderr)
     response.exitCode = result.exitCode
