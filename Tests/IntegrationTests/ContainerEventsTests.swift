@@ -113,12 +113,17 @@ import Testing
       try await acrossAKilledDaemon(config: try registry.pullConfiguration(in: dir) + "\n" + Self.config) { cri, _ in
         _ = try await cri.pull(image)
         let pod = try await PodSandboxTests.run(cri, PodSandboxTests.podConfig())
-        var config = ContainerTests.container("napper", "sleep 2", registryImage: image)
+        // It ends only once the daemon is down: the test then drops the file it waits for.
+        var config = ContainerTests.container("napper", "while [ ! -e /trigger/go ]; do sleep 0.05; done", registryImage: image)
+        config.mounts = [.with { $0.hostPath = dir; $0.containerPath = "/trigger" }]
+        config.linux.securityContext.runAsUser = .with { $0.value = 0 }  // the directory is root's
         config.logPath = ""
         let id = try await kit.create(cri, pod: pod, config)
         try await kit.start(cri, id)
         return id
       } whileDown: { daemon, id in
+        #expect(Files.kind(of: daemon.directory + "/exits/" + id) == .missing, "still running when the daemon died")
+        try Files.write(dir + "/go", "")
         #expect(await eventually(timeout: .seconds(30)) { Files.kind(of: daemon.directory + "/exits/" + id) == .file })
       } after: { cri, restarted, id in
         // The container ended while no daemon ran; conmon recorded it.
