@@ -14,10 +14,11 @@ import Glibc
 /// removed container succeed, anything else is NotFound; nothing removed is
 /// ever written back.
 final class ContainerSupervisor: Sendable {
-  let index = OwnerIndex<ContainerOwner>(kind: "container")
-  let names = NameRegistry()
-  let creations = CreationRetries()
-  let journal: Journal<ContainerRecord>
+  let owners: Owners<ContainerRecord, ContainerHandles>
+  var index: OwnerIndex<ContainerOwner> { owners.index }
+  var names: NameRegistry { owners.names }
+  var creations: CreationRetries { owners.creations }
+  var journal: Journal<ContainerRecord> { owners.journal }
   let events: ContainerEventHub
   let logger: Logger
   /// Whether the kernel's OOM killer struck in a container's cgroup.
@@ -29,7 +30,7 @@ final class ContainerSupervisor: Sendable {
     journal: Journal<ContainerRecord>, events: ContainerEventHub, logger: Logger, killTimeout: Duration = .seconds(60),
     oomKilledInCgroup: @escaping @Sendable (ContainerRecord) -> Bool = { _ in false }
   ) {
-    self.journal = journal
+    owners = Owners(kind: "container", journal: journal, logger: logger)
     self.events = events
     self.logger = logger
     self.killTimeout = killTimeout
@@ -53,12 +54,7 @@ final class ContainerSupervisor: Sendable {
   /// CONTAINER_CREATED_EVENT. Called by the creation while it holds its
   /// pod's lock, so the pod cannot be removed in between.
   func register(_ record: ContainerRecord, layout: ContainerLayout, runtime: any ContainerRuntime) async throws(CRIError) {
-    do {
-      try await journal.save(record)
-    } catch {
-      throw .internal("recording container \(record.id): \(error)")
-    }
-    index.insert(ContainerOwner(record: record, layout: layout, runtime: runtime), id: record.id)
+    try await owners.register(ContainerOwner(record: record, layout: layout, runtime: runtime))
     events.publish(.containerCreatedEvent, record: record)
   }
 
@@ -195,15 +191,7 @@ final class ContainerSupervisor: Sendable {
         layout.removeFiles()
         Files.removeTree(record.layerDirectory)
       }
-      do {
-        try await journal.delete(record.id)
-      } catch {
-        throw CRIError.internal("removing the record of container \(record.id): \(error)")
-      }
-      owner.markRemoved()
-      index.remove(record.id)
-      names.release(record.name, of: record.id)
-      await creations.forget(record.name)
+      try await owners.unregister(owner)
       events.publish(.containerDeletedEvent, record: record)
       logger.info("Removed container", metadata: ["id": "\(record.id)", "name": "\(record.name)"])
     }
@@ -226,14 +214,7 @@ final class ContainerSupervisor: Sendable {
     }
   }
 
-  /// Journal, then memory. A journal that cannot be written is logged: the
-  /// process really did change, and the next start-up reconciles the rest.
   private func write(_ record: ContainerRecord, to owner: ContainerOwner) async {
-    do {
-      try await journal.save(record)
-    } catch {
-      logger.error("Cannot journal container", metadata: ["id": "\(record.id)", "state": "\(record.state)", "error": "\(error)"])
-    }
-    owner.publish(record)
+    await owners.write(record, to: owner)
   }
 }

@@ -50,8 +50,7 @@ struct Recovery {
     let runtime = (try? containers.runtime(handler: record.runtimeHandler))
       ?? containers.runtimes[daemon.config.runtime.defaultRuntime] ?? containers.runtimes.values.first!
     let owner = ContainerOwner(record: record, layout: runtime.layout(id: record.id, bundle: record.bundle), runtime: runtime)
-    containers.supervisor.index.insert(owner, id: record.id)
-    _ = containers.supervisor.names.reserve(record.name, for: record.id)
+    containers.supervisor.owners.restore(owner)
     return owner
   }
 

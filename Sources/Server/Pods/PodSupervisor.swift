@@ -9,24 +9,12 @@ import Synchronization
 import Glibc
 #endif
 
-/// The one owner of a pod: its record changes only under `lock`, which is
-/// also held while a container is created in it (lock order: a pod's lock
-/// before its containers'). Everyone else reads the published copy.
-final class PodOwner: Sendable {
-  let id: String
-  let lock = AsyncLock()
-  private let current: Mutex<PodSandbox>
-  private let removedFlag = Atomic<Bool>(false)
+/// A pod's owner (see `Owner`); its lock is also held while a container
+/// is created in it (lock order: a pod's lock before its containers').
+typealias PodOwner = Owner<PodSandbox, Void>
 
-  init(record: PodSandbox) {
-    id = record.id
-    current = Mutex(record)
-  }
-
-  var record: PodSandbox { current.withLock { $0 } }
-  var isRemoved: Bool { removedFlag.load(ordering: .acquiring) }
-  func publish(_ record: PodSandbox) { current.withLock { $0 = record } }
-  func markRemoved() { removedFlag.store(true, ordering: .releasing) }
+extension Owner where Handles == Void {
+  convenience init(record: Record) { self.init(record: record, handles: ()) }
 }
 
 /// What tearing a pod down needs from the rest of the daemon, so the
@@ -47,10 +35,11 @@ protocol PodTeardown: Sendable {
 /// and removing at once, does each step once: the second caller waits for
 /// the lock and finds the work done.
 final class PodSupervisor: Sendable {
-  let index = OwnerIndex<PodOwner>(kind: "pod sandbox")
-  let names = NameRegistry()
-  let creations = CreationRetries()
-  let journal: Journal<PodSandbox>
+  let owners: Owners<PodSandbox, Void>
+  var index: OwnerIndex<PodOwner> { owners.index }
+  var names: NameRegistry { owners.names }
+  var creations: CreationRetries { owners.creations }
+  var journal: Journal<PodSandbox> { owners.journal }
   let containers: ContainerSupervisor
   let teardown: any PodTeardown
   let logger: Logger
@@ -59,7 +48,7 @@ final class PodSupervisor: Sendable {
   private let madeCgroupParents = Mutex<Set<String>>([])
 
   init(journal: Journal<PodSandbox>, containers: ContainerSupervisor, teardown: any PodTeardown, logger: Logger) {
-    self.journal = journal
+    owners = Owners(kind: "pod sandbox", journal: journal, logger: logger)
     self.containers = containers
     self.teardown = teardown
     self.logger = logger
@@ -72,24 +61,20 @@ final class PodSupervisor: Sendable {
 
   /// Takes over a pod whose creation has finished.
   func register(_ pod: PodSandbox) async throws(CRIError) {
-    do {
-      try await journal.save(pod)
-    } catch {
-      throw .internal("recording pod sandbox \(pod.id): \(error)")
-    }
-    if pod.ownsCgroupParent == true, let parent = pod.cgroupParent {
-      madeCgroupParents.withLock { _ = $0.insert(parent) }
-    }
-    index.insert(PodOwner(record: pod), id: pod.id)
+    try await owners.register(PodOwner(record: pod))
+    noteCgroupParent(pod)
   }
 
   /// Restores a pod from the journal at start-up.
   func restore(_ pod: PodSandbox) {
+    owners.restore(PodOwner(record: pod))
+    noteCgroupParent(pod)
+  }
+
+  private func noteCgroupParent(_ pod: PodSandbox) {
     if pod.ownsCgroupParent == true, let parent = pod.cgroupParent {
       madeCgroupParents.withLock { _ = $0.insert(parent) }
     }
-    index.insert(PodOwner(record: pod), id: pod.id)
-    _ = names.reserve(pod.name, for: pod.id)
   }
 
   /// Whether this daemon made `parent` for an earlier pod: a new pod using
@@ -163,16 +148,8 @@ final class PodSupervisor: Sendable {
         try await containers.remove(container)
       }
       let pod = owner.record
-      Files.removeTree(pod.directory)
-      do {
-        try await journal.delete(pod.id)
-      } catch {
-        throw CRIError.internal("removing the record of pod \(pod.id): \(error)")
-      }
-      owner.markRemoved()
-      index.remove(pod.id)
-      names.release(pod.name, of: pod.id)
-      await creations.forget(pod.name)
+      await Blocking.run { Files.removeTree(pod.directory) }
+      try await owners.unregister(owner)
       logger.info("Removed pod sandbox", metadata: ["id": "\(pod.id)", "name": "\(pod.name)"])
       return pod
     }
@@ -187,11 +164,6 @@ final class PodSupervisor: Sendable {
   }
 
   private func write(_ pod: PodSandbox, to owner: PodOwner) async {
-    do {
-      try await journal.save(pod)
-    } catch {
-      logger.error("Cannot journal pod sandbox", metadata: ["id": "\(pod.id)", "error": "\(error)"])
-    }
-    owner.publish(pod)
+    await owners.write(pod, to: owner)
   }
 }
