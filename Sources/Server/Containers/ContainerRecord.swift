@@ -44,8 +44,6 @@ struct ContainerRecord: StoredRecord, Equatable {
     (try? Runtime_V1_ContainerConfig(serializedBytes: config)) ?? Runtime_V1_ContainerConfig()
   }
 
-  var rootfs: String { bundle + "/rootfs" }
-
   /// The resources in force: the last update's, else the create request's.
   var resources: Runtime_V1_LinuxContainerResources {
     if let updatedResources, let updated = try? Runtime_V1_LinuxContainerResources(serializedBytes: updatedResources) {

@@ -7,7 +7,8 @@ extension CRIRuntimeService {
     request: Runtime_V1_ContainerStatusRequest,
     context: GRPCCore.ServerContext
   ) async throws -> Runtime_V1_ContainerStatusResponse {
-    let record = try daemon.container(request.containerID).record
+    let owner = try daemon.container(request.containerID)
+    let record = owner.record
     var response = Runtime_V1_ContainerStatusResponse()
     response.status = record.criStatus()
     if request.verbose {
@@ -16,7 +17,7 @@ extension CRIRuntimeService {
         ("pid", .int(Int(record.pid))),
         ("bundle", .string(record.bundle)),
         ("runtimeHandler", .string(record.runtimeHandler)),
-        ("runtimeSpec", .raw((try? Files.read(record.bundle + "/config.json")) ?? "null")),
+        ("runtimeSpec", .raw((try? Files.read(owner.layout.config)) ?? "null")),
       ]).rendered()]
     }
     return response

@@ -87,23 +87,23 @@ struct ContainerCreation: Sendable {
       undo.append { Files.removeTree(layerDirectory) }
       let lowers = image.layers.map { daemon.images.layers.diffPath(chainID: $0) }
       try ContainerRootfs.mount(
-        lowerDirectories: lowers, layerDirectory: layerDirectory, merged: bundle + "/rootfs", userNamespace: userNamespace)
-      undo.append { ContainerRootfs.unmount(bundle + "/rootfs") }
+        lowerDirectories: lowers, layerDirectory: layerDirectory, merged: layout.rootfs, userNamespace: userNamespace)
+      undo.append { ContainerRootfs.unmount(layout.rootfs) }
       CrashPoints.reach("CreateContainer", 1)
       try Self.makeImageVolumes(
-        imageConfig.config?.volumes.map { Array($0.keys) } ?? [], rootfs: bundle + "/rootfs",
+        imageConfig.config?.volumes.map { Array($0.keys) } ?? [], rootfs: layout.rootfs,
         owner: userNamespace?.hostRoot ?? (0, 0))
       // runc binds these idmapped clones; they go once it has.
       let idmappedDirectory = layout.idmappedStaging
       undo.append { IDMappedMounts.detachAll(in: idmappedDirectory) }
       let idmappedSources = try Self.stageIDMappedMounts(config.mounts, directory: idmappedDirectory, pod: userNamespace)
       if userNamespace != nil {
-        try Files.makeTraversable(bundle + "/rootfs")
+        try Files.makeTraversable(layout.rootfs)
         try Files.makeTraversable(pod.directory)
       }
 
       let spec = try ContainerSpecBuilder.build(ContainerSpecInputs(
-        containerID: id, config: config, podConfig: podConfig, image: imageConfig, rootfs: bundle + "/rootfs",
+        containerID: id, config: config, podConfig: podConfig, image: imageConfig, rootfs: layout.rootfs,
         networkNamespace: pod.namespaces.network, ipcNamespace: pod.namespaces.ipc, utsNamespace: pod.namespaces.uts,
         sharedPIDNamespace: try sharedPIDNamespace(config: config, pod: pod),
         hostnamePath: pod.directory + "/hostname", hostsPath: pod.directory + "/hosts",
