@@ -1,8 +1,10 @@
 import AsyncHTTPClient
 import Logging
 import NIOCore
+import NIOPosix
 import NIOHTTP1
 import OCI
+import Support
 import Synchronization
 
 /// A manifest or index as the registry served it.
@@ -43,6 +45,15 @@ public final class RegistryClient: Sendable {
   /// Waits before the second and third attempt of a transient failure.
   let retryDelays: [Duration]
 
+  /// Pulls' own event loop thread, at a lower priority: hashing and writing
+  /// layer bytes as they stream in never takes a turn of the gRPC server's
+  /// event loops, and on a busy node the RPCs go first.
+  static let downloadLoop: MultiThreadedEventLoopGroup = {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    group.next().execute { Blocking.lowerThreadPriority(by: 5) }
+    return group
+  }()
+
   public convenience init(logger: Logger, requestTimeout: Duration = .seconds(60)) {
     self.init(logger: logger, requestTimeout: requestTimeout, retryDelays: [.milliseconds(200), .milliseconds(400)])
   }
@@ -60,8 +71,8 @@ public final class RegistryClient: Sendable {
     // should fail a pull in about a second.
     verifying.connectionPool.retryConnectionEstablishment = false
     unverified.connectionPool.retryConnectionEstablishment = false
-    verifyingClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: verifying, backgroundActivityLogger: logger)
-    unverifiedClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: unverified, backgroundActivityLogger: logger)
+    verifyingClient = HTTPClient(eventLoopGroup: Self.downloadLoop, configuration: verifying, backgroundActivityLogger: logger)
+    unverifiedClient = HTTPClient(eventLoopGroup: Self.downloadLoop, configuration: unverified, backgroundActivityLogger: logger)
   }
 
   /// Closes every connection. Requests still running fail.

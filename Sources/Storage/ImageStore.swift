@@ -2,6 +2,7 @@ import FoundationEssentials
 import GRDB
 import OCI
 import Support
+import Synchronization
 
 /// Image and layer records in SQLite (`root/images.db`), through a GRDB pool
 /// in WAL mode: lookups run concurrently with each other and with a write.
@@ -11,6 +12,12 @@ public final class ImageStore: Sendable {
   /// The pool, for the daemon's other modules to keep their tables in the same
   /// database (register their migrations through `init(path:migrations:)`).
   public let database: DatabasePool
+
+  /// Every image, as last read from the database: lookups (ImageStatus,
+  /// ListImages, every CreateContainer) are answered from memory. A write
+  /// bumps the generation and drops it; the next lookup reads it again, and
+  /// keeps what it read only if no write came in between.
+  private let snapshot = Mutex<(generation: UInt64, images: [ImageRecord]?)>((0, nil))
 
   /// Opens (creating and migrating) the database at `path`. `migrations`
   /// registers further migrations after the storage tables'.
@@ -86,7 +93,7 @@ public final class ImageStore: Sendable {
   }
 
   public func image(id: Digest) throws(StorageError) -> ImageRecord? {
-    try reading { db in try Self.load(db, id: id.description) }
+    try list().first { $0.id == id }
   }
 
   /// Finds an image as CRI-O resolves a reference, first match wins:
@@ -97,29 +104,30 @@ public final class ImageStore: Sendable {
   ///    when exactly one image has it. An ambiguous prefix finds nothing (nil,
   ///    not an error), as containers/storage's lookup does.
   public func find(_ text: String) throws(StorageError) -> ImageRecord? {
-    try reading { db in
-      let hex = text.hasPrefix("sha256:") ? String(text.dropFirst(7)) : text
-      let isHex = !hex.isEmpty && hex.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
-      if isHex && hex.utf8.count == 64, let found = try Self.load(db, id: "sha256:" + hex) {
-        return found
-      }
-      if let id = try String.fetchOne(db, sql: "SELECT imageID FROM image_names WHERE name = ?", arguments: [text]) {
-        return try Self.load(db, id: id)
-      }
-      guard isHex && hex.utf8.count >= 3 && hex.utf8.count < 64 else { return nil }
-      // IDs are lower-case hex, all below "g": a range on the key is a prefix match.
-      let matches = try String.fetchAll(
-        db,
-        sql: "SELECT id FROM images WHERE id >= ? AND id < ? LIMIT 2",
-        arguments: ["sha256:" + hex, "sha256:" + hex + "g"]
-      )
-      guard matches.count == 1 else { return nil }
-      return try Self.load(db, id: matches[0])
+    let images = try list()
+    let hex = text.hasPrefix("sha256:") ? String(text.dropFirst(7)) : text
+    let isHex = !hex.isEmpty && hex.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    if isHex && hex.utf8.count == 64, let found = images.first(where: { $0.id.hex == hex }) {
+      return found
     }
+    if let named = images.first(where: { $0.repoTags.contains(text) || $0.repoDigests.contains(text) }) {
+      return named
+    }
+    guard isHex && hex.utf8.count >= 3 && hex.utf8.count < 64 else { return nil }
+    let matches = images.filter { $0.id.hex.hasPrefix(hex) }
+    return matches.count == 1 ? matches[0] : nil
   }
 
   /// Every image, oldest pull first.
   public func list() throws(StorageError) -> [ImageRecord] {
+    let (generation, cached) = snapshot.withLock { ($0.generation, $0.images) }
+    if let cached { return cached }
+    let images = try readAll()
+    snapshot.withLock { if $0.generation == generation { $0.images = images } }
+    return images
+  }
+
+  private func readAll() throws(StorageError) -> [ImageRecord] {
     try reading { db in
       var names: [String: (tags: [String], digests: [String])] = [:]
       for row in try Row.fetchAll(db, sql: "SELECT name, imageID, kind FROM image_names ORDER BY rowid") {
@@ -306,6 +314,10 @@ public final class ImageStore: Sendable {
   }
 
   private func writing<T>(_ body: (Database) throws -> T) throws(StorageError) -> T {
+    // Dropped before and after: a lookup that read the old rows while the
+    // write ran does not keep them.
+    snapshot.withLock { $0 = ($0.generation + 1, nil) }
+    defer { snapshot.withLock { $0 = ($0.generation + 1, nil) } }
     do {
       return try database.write(body)
     } catch let error as StorageError {
