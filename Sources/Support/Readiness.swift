@@ -105,7 +105,12 @@ public final class Readiness: Sendable {
   /// The thread: epoll_wait until the nearest deadline, resume what is ready
   /// and what has expired.
   private func run() -> Never {
-    var events = [epoll_event](repeating: epoll_event(), count: 64)
+    // A buffer of its own, not an Array: the loop never returns, and an
+    // array slice of one iteration kept alive into the next made every
+    // epoll_wait copy the array (a leak of its size per wake-up).
+    let capacity = 64
+    let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
+    events.initialize(repeating: epoll_event(), count: capacity)
     while true {
       let nearest = state.withLock { state in state.waiters.values.compactMap(\.deadline).min() }
       var timeout: Int32 = -1
@@ -114,15 +119,14 @@ public final class Readiness: Sendable {
         let (seconds, attoseconds) = remaining.components
         timeout = remaining <= .zero ? 0 : Int32(clamping: seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
       }
-      let count = epoll_wait(epoll, &events, Int32(events.count), timeout)
-      if count > 0 {
-        for event in events[..<Int(count)] {
-          if event.data.u64 == Self.wakeToken {
-            var drained: UInt64 = 0
-            _ = read(wake, &drained, 8)
-          } else {
-            resume(event.data.u64, ready: true)
-          }
+      let count = epoll_wait(epoll, events, Int32(capacity), timeout)
+      for index in 0..<max(0, Int(count)) {
+        let token = events[index].data.u64
+        if token == Self.wakeToken {
+          var drained: UInt64 = 0
+          _ = read(wake, &drained, 8)
+        } else {
+          resume(token, ready: true)
         }
       }
       let now = ContinuousClock.now

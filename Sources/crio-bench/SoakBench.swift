@@ -50,7 +50,8 @@ struct SoakBench: AsyncParsableCommand {
             try await cycle(cri, image: image, index: index)
             durations.append(ContinuousClock.now - start)
             if (index + 1) % every == 0 {
-              print("\(index + 1) cycles: RSS \(kibibytes("VmRSS", daemon.pid) / 1024) MiB, \(openDescriptors(daemon.pid)) descriptors, \(milliseconds(ContinuousClock.now - began)) ms")
+              print("\(index + 1) cycles: RSS \(kibibytes("VmRSS", daemon.pid) / 1024) MiB (anonymous \(kibibytes("RssAnon", daemon.pid) / 1024) MiB), \(openDescriptors(daemon.pid)) descriptors, \(milliseconds(ContinuousClock.now - began)) ms")
+              fflush(nil)  // progress as it comes, also into a file
             }
           }
           report("one cycle (run pod, create+start 2 containers, stop, remove)", durations, percentiles: [50, 90, 99])
@@ -78,12 +79,27 @@ struct SoakBench: AsyncParsableCommand {
   }
 
   func cycle(_ cri: CRIConnection, image: String, index: Int) async throws {
+    var steps: [(String, Duration)] = []
+    var mark = ContinuousClock.now
+    func step(_ name: String) {
+      let now = ContinuousClock.now
+      steps.append((name, now - mark))
+      mark = now
+    }
+    defer {
+      // A slow cycle says which call was slow.
+      if steps.contains(where: { $0.1 > .seconds(2) }) {
+        print("slow cycle \(index): " + steps.map { "\($0.0) \(milliseconds($0.1)) ms" }.joined(separator: ", "))
+      }
+    }
     let pod = try await cri.runtime.runPodSandbox(.with {
       $0.config.metadata.name = "soak-\(index)"
       $0.config.metadata.namespace = "soak"
       $0.config.metadata.uid = "uid-soak-\(index)"
       $0.config.linux.securityContext.namespaceOptions.pid = index % 2 == 0 ? .pod : .container
     }).podSandboxID
+    step("run pod")
+    var containers: [String] = []
     for name in ["a", "b"] {
       let id = try await cri.runtime.createContainer(.with {
         $0.podSandboxID = pod
@@ -93,10 +109,20 @@ struct SoakBench: AsyncParsableCommand {
         $0.config.command = ["/bin/sh", "-c", "trap 'exit 0' TERM; sleep 100000 & wait"]
         $0.config.linux.securityContext.namespaceOptions.pid = index % 2 == 0 ? .pod : .container
       }).containerID
+      step("create \(name)")
       _ = try await cri.runtime.startContainer(.with { $0.containerID = id })
+      step("start \(name)")
+      containers.append(id)
     }
+    // As kubelet does, the containers first (here without a grace period:
+    // a shell that is its PID namespace's PID 1 ignores SIGTERM until its
+    // trap is set, and one just started may not have set it yet).
+    for id in containers { _ = try await cri.runtime.stopContainer(.with { $0.containerID = id; $0.timeout = 0 }) }
+    step("stop containers")
     _ = try await cri.runtime.stopPodSandbox(.with { $0.podSandboxID = pod })
+    step("stop pod")
     _ = try await cri.runtime.removePodSandbox(.with { $0.podSandboxID = pod })
+    step("remove pod")
   }
 
   func openDescriptors(_ pid: pid_t) -> Int {
