@@ -134,6 +134,46 @@ final class WebSocketChannelConnection: ChannelInboundHandler {
   }
 }
 
+extension WebSocketChannelConnection {
+  /// Adds what reads a channel WebSocket after NIO's frame decoder: the
+  /// aggregator of fragmented messages and the connection, with a reader for
+  /// each of `readableChannels`.
+  static func install(
+    on channel: any Channel, encoding: ChannelEncoding, acceptsCloseSignal: Bool, readableChannels: [UInt8],
+    maxMessage: Int, logger: Logger
+  ) throws -> (readers: [UInt8: AsyncStream<[UInt8]>], reference: WebSocketConnectionRef) {
+    var readers: [UInt8: AsyncStream<[UInt8]>] = [:]
+    var sinks: [UInt8: AsyncStream<[UInt8]>.Continuation] = [:]
+    for number in readableChannels {
+      (readers[number], sinks[number]) = AsyncStream<[UInt8]>.makeStream()
+    }
+    let connection = WebSocketChannelConnection(
+      encoding: encoding, acceptsCloseSignal: acceptsCloseSignal, readers: sinks, logger: logger)
+    let sync = channel.pipeline.syncOperations
+    try sync.addHandler(
+      NIOWebSocketFrameAggregator(
+        minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 4096, maxAccumulatedFrameSize: maxMessage))
+    try sync.addHandler(connection)
+    return (readers, connection.reference)
+  }
+}
+
+/// The server's inbound WebSocket handling, for the fuzz package (Fuzz/): the
+/// handlers a channel WebSocket gets after NIO's frame decoder, as the
+/// streaming server installs them; the returned streams get each channel's
+/// messages.
+public enum WebSocketChannelHandlers {
+  public static func install(
+    on channel: any Channel, encoding: ChannelEncoding, acceptsCloseSignal: Bool, readableChannels: [UInt8],
+    maxMessage: Int, logger: Logger
+  ) throws -> [UInt8: AsyncStream<[UInt8]>] {
+    try WebSocketChannelConnection.install(
+      on: channel, encoding: encoding, acceptsCloseSignal: acceptsCloseSignal, readableChannels: readableChannels,
+      maxMessage: maxMessage, logger: logger
+    ).readers
+  }
+}
+
 /// A way into a `WebSocketChannelConnection` from any task.
 struct WebSocketConnectionRef: Sendable {
   let connection: NIOLoopBound<WebSocketChannelConnection>
