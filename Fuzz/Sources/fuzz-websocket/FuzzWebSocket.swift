@@ -49,6 +49,8 @@ public func fuzzWebSocket(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     while (try? channel.readOutbound(as: WebSocketFrame.self)) != nil {}
   }
   _ = try? channel.finish()
+  // The connection's linger timer holds the channel until it fires.
+  channel.embeddedEventLoop.advanceTime(by: .seconds(60))
   return 0
 }
 

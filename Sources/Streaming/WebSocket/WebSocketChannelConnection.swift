@@ -19,7 +19,6 @@ final class WebSocketChannelConnection: ChannelInboundHandler {
   private let logger: Logger
   private let lingerTimeout: TimeAmount
   private var context: ChannelHandlerContext?
-  private var loopBoundSelf: NIOLoopBound<WebSocketChannelConnection>?
   private var sentClose = false
 
   init(
@@ -35,7 +34,6 @@ final class WebSocketChannelConnection: ChannelInboundHandler {
 
   func handlerAdded(context: ChannelHandlerContext) {
     self.context = context
-    loopBoundSelf = NIOLoopBound(self, eventLoop: context.eventLoop)
   }
 
   func handlerRemoved(context: ChannelHandlerContext) {
@@ -43,8 +41,11 @@ final class WebSocketChannelConnection: ChannelInboundHandler {
     self.context = nil
   }
 
+  /// Made on the event loop, after the handler is added. Not kept in a
+  /// property: a handler holding a strong reference to itself is never freed.
   var reference: WebSocketConnectionRef {
-    WebSocketConnectionRef(connection: loopBoundSelf!, eventLoop: context!.eventLoop)
+    let eventLoop = context!.eventLoop
+    return WebSocketConnectionRef(connection: NIOLoopBound(self, eventLoop: eventLoop), eventLoop: eventLoop)
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
