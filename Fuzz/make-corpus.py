@@ -2,7 +2,8 @@
 """Writes the seed corpora under Fuzz/Corpus/<target>/: small valid inputs
 (a crio.conf, registries.conf, policy.json, image documents, tars, SPDY and
 WebSocket byte streams, CNI results...). Run from anywhere; the output is
-committed, so this only needs running again to change the seeds."""
+committed, so this only needs running again to change the seeds. Inputs that
+found bugs (regression-*) are committed beside the seeds, not made here."""
 import gzip, io, json, os, re, struct, tarfile, zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -128,6 +128,32 @@ struct BadValue: Sendable, CustomTestStringConvertible {
     #expect(error?.message.contains("NUL") == true)
   }
 
+  /// Found by Fuzz/fuzz-config: toml++ asserts that a table name starts with
+  /// a bare-key character or a quote, and aborted the daemon on `[\u{FFFD}]`
+  /// (what a stray non-UTF-8 byte in the file decodes to).
+  @Test(arguments: [
+    ("[\u{FFFD}.runtime]\n", 1, 2),
+    ("[crio]\nroot = \"/a\"\n  [[ é ]]\n", 3, 6),
+    ("[crio]\n[\n", 2, 2),
+    ("[[[crio]]]\n", 1, 3),
+  ])
+  func tableNamesTomlCannotStartAreRejected(toml: String, line: Int, column: Int) {
+    let error = #expect(throws: ConfigError.self) {
+      try loader.apply(toml: toml, file: file, to: CrioConfig())
+    }
+    #expect(error?.line == line)
+    #expect(error?.column == column)
+    #expect(error?.message.contains("a table name must start with") == true)
+  }
+
+  @Test func bracketsInsideValuesAreNotTableHeaders() throws {
+    let (config, warnings) = try loader.apply(
+      toml: "[crio]\nnote = \"\"\"\n[é]\"\"\"\nstorage_option = [\n  \"[é]\", # [é]\n]\n[ \"crio\" . api ]\n",
+      file: file, to: CrioConfig())
+    #expect(config.storageOption == ["[é]"])
+    #expect(warnings.count == 1)  // the unknown key "note"
+  }
+
   @Test func escapedBackslashBeforeU0000IsNotANul() throws {
     let (config, _) = try loader.apply(
       toml: "[crio]\nroot = '/lit\\u0000'\nstorage_driver = \"a\\\\u0000\"\n", file: file, to: CrioConfig())

@@ -215,6 +215,9 @@ struct RegistriesConfTests {
     BadFile(toml: "short-name-mode = \"sometimes\"\n", detail: "not one of enforcing"),
     BadFile(toml: "unqualified-search-registries = []\n[registries.search]\nregistries = []\n", detail: "mixes the version 1"),
     BadFile(toml: "unqualified-search-registries = [\"a\\u0000b\"]\n", detail: "NUL"),
+    // Found by Fuzz/fuzz-config: toml++ aborts the process on a table name that
+    // starts with anything but a bare-key character or a quote.
+    BadFile(toml: "[[\u{FFFD}registry]]\nlocation = \"a\"\n", detail: "line 1, column 3: a table name must start with"),
   ]
 
   @Test(arguments: badFiles)
