@@ -13,21 +13,25 @@ import Glibc
 // magic as a pull does).
 //
 // The unpacker must never write outside its root. The scratch directory
-// holds, beside the root: the blob; a sentinel file with one link and known
-// contents (a hard link or a write through a symlink would change it); and
-// the process's working directory (where a relative path that escaped would
-// land). After each input all of them must be as they were.
+// holds, beside the root, the blob and a sentinel file with one link and
+// known contents (a hard link or a write through a symlink would change
+// it); the process's working directory is where a relative path that
+// escaped would land. After each input all of them must be as they were.
+// (The working directory is not changed: libFuzzer's corpus and artifact
+// paths may be relative to it.)
 
 /// The scratch directory, made once per process.
 nonisolated(unsafe) var scratch: String?
+/// What the working directory held at the start.
+nonisolated(unsafe) var workingDirectory: Set<String> = []
 let sentinelContents: [UInt8] = Array("sentinel\n".utf8)
 
 func makeScratch() -> String {
   var template = Array("/tmp/crio-fuzz-unpack-XXXXXX".utf8CString)
   guard let made = mkdtemp(&template) else { fatalError("mkdtemp failed") }
   let base = String(cString: made)
-  guard mkdir(base + "/cwd", 0o755) == 0, chdir(base + "/cwd") == 0 else { fatalError("cannot make \(base)/cwd") }
   write(sentinelContents, to: base + "/sentinel")
+  workingDirectory = entries(".")
   // libFuzzer ends the process with exit(): take the scratch directory along.
   atexit {
     if let scratch { try? FileManager.default.removeItem(atPath: scratch) }
@@ -49,8 +53,11 @@ func entries(_ path: String) -> Set<String> {
 
 func checkOutside(_ base: String) {
   let seen = entries(base)
-  guard seen == ["cwd", "sentinel", "root", "blob"] else { violated("the scratch directory now holds \(seen.sorted())") }
-  guard entries(base + "/cwd").isEmpty else { violated("written into the working directory: \(entries(base + "/cwd"))") }
+  guard seen == ["sentinel", "root", "blob"] else { violated("the scratch directory now holds \(seen.sorted())") }
+  let current = entries(".")
+  guard current == workingDirectory else {
+    violated("the working directory changed: \(current.symmetricDifference(workingDirectory).sorted())")
+  }
   var info = stat()
   guard lstat(base + "/sentinel", &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_nlink == 1,
     info.st_size == sentinelContents.count
