@@ -36,6 +36,9 @@ let package = Package(
     .executableTarget(name: "fuzz-registries", dependencies: ["FuzzSupport", .product(name: "Registry", package: "crio-swift")]),
     // policy.json, then policy decisions.
     .executableTarget(name: "fuzz-policy", dependencies: ["FuzzSupport", .product(name: "Registry", package: "crio-swift")]),
+    // WWW-Authenticate challenges from registries, and image references.
+    .executableTarget(
+      name: "fuzz-registry-text", dependencies: ["FuzzSupport", .product(name: "Registry", package: "crio-swift")]),
     // Image manifests, indexes and configs as the puller decodes them.
     .executableTarget(name: "fuzz-oci", dependencies: ["FuzzSupport", .product(name: "OCI", package: "crio-swift")]),
     // A layer blob (tar, gzip or zstd) unpacked into a scratch directory.

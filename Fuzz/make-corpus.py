@@ -181,6 +181,13 @@ put("fuzz-policy", "sigstore.json", json.dumps({
     "default": [{"type": "sigstoreSigned", "keyPath": "/k.pub", "signedIdentity": {"type": "matchRepository"}}],
 }))
 
+# Registry text: 0 + a WWW-Authenticate header, 1 + an image reference.
+put("fuzz-registry-text", "bearer", b"\x00" + b'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull"')
+put("fuzz-registry-text", "basic-and-bearer", b"\x00" + b'Basic realm="Registry Realm", Bearer realm="https://r.example/t",error="insufficient_scope", Negotiate')
+put("fuzz-registry-text", "reference", b"\x01" + b"docker.io/library/busybox:1.36")
+put("fuzz-registry-text", "reference-digest", b"\x01" + b"localhost:5000/a/b@sha256:" + b"0" * 64)
+put("fuzz-registry-text", "reference-short", b"\x01" + b"busybox")
+
 # Image documents, as registries serve them.
 def digest(n):
     return "sha256:" + ("%064x" % n)
