@@ -4,9 +4,11 @@
 /// - NUL characters: TOMLKit hands the document and every parsed string over
 ///   as C strings, so a NUL would silently cut the file or a value short (and
 ///   a NUL in a key would crash TOMLKit's table iterator).
-/// - A table header whose name starts with anything but a bare-key character
-///   or a quote (`[é]`, `[[[a]]]`, `[` at the end of a line): toml++ asserts
-///   that it cannot happen and aborts the process.
+/// - What toml++ asserts cannot happen, aborting the process: a table header
+///   whose name starts with anything but a bare-key character or a quote
+///   (`[é]`, `[[[a]]]`, `[` at the end of a line); in an array, a `}` or a
+///   Unicode line separator (U+0085, U+2028, U+2029) where a value belongs.
+///   Those separators are never TOML outside strings and comments.
 public enum TOMLSourceCheck {
   public struct Problem: Equatable, Sendable {
     /// 1-based, counted in Unicode scalars.
@@ -25,9 +27,9 @@ public enum TOMLSourceCheck {
     var index = 0
     // Where a statement (key = value, or a [table] header) may begin.
     var atStatementStart = true
-    // Inside a value: brackets and braces opened and not yet closed.
+    // Inside a value: the brackets and braces opened and not yet closed.
     var inValue = false
-    var valueDepth = 0
+    var open: [Unicode.Scalar] = []
 
     func starts(_ pattern: String, at position: Int) -> Bool {
       let wanted = Array(pattern.unicodeScalars)
@@ -66,7 +68,7 @@ public enum TOMLSourceCheck {
         line += 1
         lineStart = index + 1
         if state == .comment || state == .basic || state == .literal { state = .normal }
-        if state == .normal, valueDepth == 0 {
+        if state == .normal, open.isEmpty {
           inValue = false
           atStatementStart = true
         }
@@ -92,9 +94,12 @@ public enum TOMLSourceCheck {
         } else if scalar == "=", !inValue {
           inValue = true
         } else if inValue, scalar == "[" || scalar == "{" {
-          valueDepth += 1
+          open.append(scalar)
         } else if inValue, scalar == "]" || scalar == "}" {
-          valueDepth = max(0, valueDepth - 1)
+          if scalar == "}", open.last == "[" { return problem(at: index, "'}' in an array") }
+          _ = open.popLast()
+        } else if scalar == "\u{85}" || scalar == "\u{2028}" || scalar == "\u{2029}" {
+          return problem(at: index, "line breaks other than LF and CRLF are not allowed")
         }
         if !isSpace(scalar) { atStatementStart = false }
       case .comment:
