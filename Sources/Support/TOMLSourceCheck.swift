@@ -7,8 +7,9 @@
 /// - What toml++ asserts cannot happen, aborting the process: a table header
 ///   whose name starts with anything but a bare-key character or a quote
 ///   (`[é]`, `[[[a]]]`, `[` at the end of a line); in an array, a `}` or a
-///   Unicode line separator (U+0085, U+2028, U+2029) where a value belongs.
-///   Those separators are never TOML outside strings and comments.
+///   Unicode line separator (U+0085, U+2028, U+2029) where a value belongs
+///   (those separators are never TOML outside strings and comments); a
+///   date-time whose `T` is not followed by a digit (`1979-05-27Tx`).
 public enum TOMLSourceCheck {
   public struct Problem: Equatable, Sendable {
     /// 1-based, counted in Unicode scalars.
@@ -30,6 +31,8 @@ public enum TOMLSourceCheck {
     // Inside a value: the brackets and braces opened and not yet closed.
     var inValue = false
     var open: [Unicode.Scalar] = []
+    // The last scalar outside strings and comments that is not a space.
+    var previous: Unicode.Scalar = "\n"
 
     func starts(_ pattern: String, at position: Int) -> Bool {
       let wanted = Array(pattern.unicodeScalars)
@@ -59,6 +62,23 @@ public enum TOMLSourceCheck {
           || "_-\"']".unicodeScalars.contains(first))
       if startsKey || (first == "[" && skipped) { return nil }
       return problem(at: next, "a table name must start with a letter, a digit, '_', '-' or a quote")
+    }
+
+    /// A value starting at `position` that toml++ takes for a date-time and
+    /// then asserts has a digit after its `T`.
+    func dateTimeProblem(at position: Int) -> Problem? {
+      let shape = Array("dddd-dd-ddT".unicodeScalars)
+      guard position + shape.count < scalars.count else { return nil }
+      for (offset, wanted) in shape.enumerated() {
+        let found = scalars[position + offset]
+        switch wanted {
+        case "d": guard ("0"..."9").contains(found) else { return nil }
+        case "T": guard found == "T" || found == "t" else { return nil }
+        default: guard found == wanted else { return nil }
+        }
+      }
+      let after = scalars[position + shape.count]
+      return ("0"..."9").contains(after) ? nil : problem(at: position + shape.count, "a time must follow the 'T' of a date")
     }
 
     while index < scalars.count {
@@ -100,7 +120,12 @@ public enum TOMLSourceCheck {
           _ = open.popLast()
         } else if scalar == "\u{85}" || scalar == "\u{2028}" || scalar == "\u{2029}" {
           return problem(at: index, "line breaks other than LF and CRLF are not allowed")
+        } else if inValue, previous == "=" || (open.last == "[" && (previous == "[" || previous == ",")),
+          let found = dateTimeProblem(at: index)
+        {
+          return found
         }
+        if !isSpace(scalar) { previous = scalar }
         if !isSpace(scalar) { atStatementStart = false }
       case .comment:
         break
