@@ -9,6 +9,16 @@ let package = Package(
   products: [
     .executable(name: "crio", targets: ["crio"]),
     .executable(name: "crio-bench", targets: ["crio-bench"]),
+    // Libraries for the fuzz package in Fuzz/ (its own Package.swift, so the
+    // fuzzers stay out of this package's build); nothing else links them.
+    .library(name: "Config", targets: ["Config"]),
+    .library(name: "OCI", targets: ["OCI"]),
+    .library(name: "PodNetwork", targets: ["PodNetwork"]),
+    .library(name: "Registry", targets: ["Registry"]),
+    .library(name: "Server", targets: ["Server"]),
+    .library(name: "Storage", targets: ["Storage"]),
+    .library(name: "Streaming", targets: ["Streaming"]),
+    .library(name: "StreamingWire", targets: ["StreamingWire"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -241,6 +251,7 @@ let package = Package(
         "Streaming", "StreamingClient", "StreamingWire",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOEmbedded", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
       ]
     ),

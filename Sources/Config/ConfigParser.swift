@@ -1,3 +1,4 @@
+import Support
 import TOMLKit
 
 /// Applies one crio.conf document on top of a configuration: only the keys the document
@@ -16,10 +17,9 @@ struct ConfigParser {
   }
 
   mutating func apply(toml: String) throws(ConfigError) {
-    if let position = NULScan.firstNUL(in: toml) {
+    if let problem = TOMLSourceCheck.firstProblem(in: toml) {
       throw ConfigError(
-        file: file, line: position.line, column: position.column,
-        message: "invalid TOML: NUL characters are not allowed")
+        file: file, line: problem.line, column: problem.column, message: "invalid TOML: \(problem.message)")
     }
     let root: TOMLTable
     do {

@@ -33,9 +33,6 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
     func invalid(_ reason: String) -> RegistryError { .invalidReference(text, reason: reason) }
     guard !text.isEmpty else { throw invalid("empty reference") }
     let parts = ReferenceSyntax.split(text)
-    guard parts.name.utf8.count <= ReferenceSyntax.maximumNameLength else {
-      throw invalid("repository name longer than \(ReferenceSyntax.maximumNameLength) characters")
-    }
     // Docker refuses a bare 64-hex name: it would be taken for an image ID.
     if parts.tag == nil, parts.digest == nil, parts.name.utf8.count == 64,
       parts.name.utf8.allSatisfy({ ReferenceSyntax.isDigit($0) || (97...102).contains($0) })
@@ -55,9 +52,16 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
       }
     }
     let registry = domain.map(Self.canonicalRegistry) ?? Self.defaultRegistry
+    let repository = Self.canonicalRepository(String(path), registry: registry)
+    // The limit is on the full name, as Docker checks it after normalising:
+    // "busybox" is "docker.io/library/busybox", and that is what gets printed
+    // and parsed again (image records, logs).
+    guard registry.utf8.count + 1 + repository.utf8.count <= ReferenceSyntax.maximumNameLength else {
+      throw invalid("repository name longer than \(ReferenceSyntax.maximumNameLength) characters")
+    }
     self.init(
       registry: registry,
-      repository: Self.canonicalRepository(String(path), registry: registry),
+      repository: repository,
       tag: parts.tag.map(String.init) ?? (digest == nil ? "latest" : nil),
       digest: digest,
       isShortName: domain == nil)

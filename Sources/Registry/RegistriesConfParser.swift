@@ -70,9 +70,8 @@ struct RegistriesConfFile {
   func fail(_ detail: String) -> RegistryError { .invalidConfig(file: file, detail: detail) }
 
   func parse(_ text: String) throws(RegistryError) -> RegistriesConfLayer {
-    // toml++ sees C strings: a NUL would silently cut the document short.
-    if text.utf8.contains(0) || text.contains("\\u0000") || text.contains("\\U00000000") {
-      throw fail("invalid TOML: NUL characters are not allowed")
+    if let problem = TOMLSourceCheck.firstProblem(in: text) {
+      throw fail("invalid TOML at line \(problem.line), column \(problem.column): \(problem.message)")
     }
     let root: TOMLTable
     do {

@@ -96,18 +96,11 @@ public final class LayerStore: Sendable {
       guard mkdir(staging + "/diff", 0o755) == 0, chmod(staging + "/diff", 0o755) == 0 else {
         throw StorageError.io(SystemError("mkdir", path: staging + "/diff"))
       }
-      let stream = try DecompressedStream(blob: blob)
-      var unpacker = try LayerUnpacker(into: staging + "/diff")
-      do {
-        let tar = try TarStream(source: stream)
-        try unpacker.unpack(tar)
+      let content = try Self.unpack(blob: blob, into: staging + "/diff")
+      guard content.diffID == expectedDiffID else {
+        throw StorageError.diffIDMismatch(expected: expectedDiffID, actual: content.diffID)
       }
-      try stream.drain()
-      let diffID = stream.digest()
-      guard diffID == expectedDiffID else {
-        throw StorageError.diffIDMismatch(expected: expectedDiffID, actual: diffID)
-      }
-      let record = UnpackedLayer(chainID: chainID, diffID: diffID, size: unpacker.contentBytes, tarSize: stream.length)
+      let record = UnpackedLayer(chainID: chainID, diffID: content.diffID, size: content.size, tarSize: content.tarSize)
       try writeRecord(record, in: staging)
       let target = "\(layers)/\(chainID.hex)"
       if rename(staging, target) != 0 {
@@ -124,6 +117,25 @@ public final class LayerStore: Sendable {
       try? DirectoryTree.remove(path: staging)
       throw error
     }
+  }
+
+  /// Decompresses `blob` (gzip, zstd or plain, told from its bytes) and
+  /// unpacks the tar into the existing directory `directory`, which nothing
+  /// in the archive can write outside of; returns what the stream hashed to
+  /// and how big it was. What it wrote stays on failure: the caller's
+  /// directory is the caller's to remove. Public for the fuzz package (Fuzz/),
+  /// which feeds it hostile archives.
+  public static func unpack(blob: String, into directory: String) throws(StorageError) -> (
+    diffID: Digest, size: UInt64, tarSize: UInt64
+  ) {
+    let stream = try DecompressedStream(blob: blob)
+    var unpacker = try LayerUnpacker(into: directory)
+    do {
+      let tar = try TarStream(source: stream)
+      try unpacker.unpack(tar)
+    }
+    try stream.drain()
+    return (stream.digest(), unpacker.contentBytes, stream.length)
   }
 
   /// Removes a chain's directory. It is first renamed into root/tmp, so the

@@ -114,18 +114,39 @@ struct BadValue: Sendable, CustomTestStringConvertible {
     #expect(found.description.hasPrefix("\(file):\(line):\(column): invalid TOML: "))
   }
 
+  /// What toml++ must not be shown (TOMLSourceCheck), with where it is.
+  /// The table names and the arrays were found by Fuzz/fuzz-config: toml++
+  /// asserts that they cannot happen, and aborted the daemon, e.g. on
+  /// `[\u{FFFD}]` (what a stray non-UTF-8 byte decodes to) or `[ } ]`.
   @Test(arguments: [
-    ("[crio]\nroot = \"/a\\u0000b\"\n", 2, 11),
-    ("[crio]\n# fine: \\u0000 in a comment\nstorage_option = [\"x\", \"\\U00000000\"]\n", 3, 25),
-    ("[crio]\nroot = \"/a\u{0}\"\n", 2, 11),
+    ("[crio]\nroot = \"/a\\u0000b\"\n", 2, 11, "NUL"),
+    ("[crio]\n# fine: \\u0000 in a comment\nstorage_option = [\"x\", \"\\U00000000\"]\n", 3, 25, "NUL"),
+    ("[crio]\nroot = \"/a\u{0}\"\n", 2, 11, "NUL"),
+    ("[\u{FFFD}.runtime]\n", 1, 2, "a table name must start with"),
+    ("[crio]\nroot = \"/a\"\n  [[ é ]]\n", 3, 6, "a table name must start with"),
+    ("[crio]\n[\n", 2, 2, "a table name must start with"),
+    ("[[[crio]]]\n", 1, 3, "a table name must start with"),
+    ("[crio]\nstorage_option = [ } ]\n", 2, 20, "'}' in an array"),
+    ("[crio]\nstorage_option = [\"a\",\n  # c\n  }]\n", 4, 3, "'}' in an array"),
+    ("[crio]\nx = { a = [ } ] }\n", 2, 13, "'}' in an array"),
+    ("[crio]\nstorage_option = [ \u{2028} ]\n", 2, 20, "line breaks other than LF and CRLF"),
+    ("[crio]\nstorage_option = [ \"a\", \u{85} ]\n", 2, 25, "line breaks other than LF and CRLF"),
   ])
-  func nulCharactersAreRejected(toml: String, line: Int, column: Int) {
+  func sourcesTomlCannotTakeAreRejected(toml: String, line: Int, column: Int, message: String) {
     let error = #expect(throws: ConfigError.self) {
       try loader.apply(toml: toml, file: file, to: CrioConfig())
     }
     #expect(error?.line == line)
     #expect(error?.column == column)
-    #expect(error?.message.contains("NUL") == true)
+    #expect(error?.message.contains(message) == true)
+  }
+
+  @Test func bracketsInsideValuesAreNotTableHeaders() throws {
+    let (config, warnings) = try loader.apply(
+      toml: "[crio]\nnote = \"\"\"\n[é]\"\"\"\nstorage_option = [\n  \"[é] }\", # [é] }\n]\n[ \"crio\" . api ]\n",
+      file: file, to: CrioConfig())
+    #expect(config.storageOption == ["[é] }"])
+    #expect(warnings.count == 1)  // the unknown key "note"
   }
 
   @Test func escapedBackslashBeforeU0000IsNotANul() throws {

@@ -58,6 +58,12 @@ struct ImageReferenceTests {
           description: "docker.io/library/foo:5000"),
     Valid(text: "ghcr.io/owner/repo:_under", registry: "ghcr.io", repository: "owner/repo", tag: "_under",
           isShortName: false, description: "ghcr.io/owner/repo:_under"),
+    // 255 characters once normalised, the most there may be.
+    Valid(text: String(repeating: "a", count: 237), registry: "docker.io", repository: "library/" + String(repeating: "a", count: 237),
+          tag: "latest", isShortName: true, description: "docker.io/library/" + String(repeating: "a", count: 237) + ":latest"),
+    Valid(text: "index.docker.io/ns/" + String(repeating: "a", count: 242), registry: "docker.io",
+          repository: "ns/" + String(repeating: "a", count: 242), tag: "latest", isShortName: false,
+          description: "docker.io/ns/" + String(repeating: "a", count: 242) + ":latest"),
   ]
 
   @Test(arguments: valid)
@@ -92,6 +98,10 @@ struct ImageReferenceTests {
     Invalid(text: "busybox@sha256:abc", reason: "hex digits"),
     Invalid(text: "busybox@md5:\(hex)", reason: "unsupported algorithm"),
     Invalid(text: "example.com/" + String(repeating: "a", count: 250), reason: "longer than 255"),
+    // Found by Fuzz/fuzz-registry-text: the limit is on the normalised name,
+    // or a short name parses to a reference whose printed form does not.
+    Invalid(text: String(repeating: "a", count: 238), reason: "longer than 255"),
+    Invalid(text: "ns/" + String(repeating: "a", count: 243), reason: "longer than 255"),
     Invalid(text: "foo//bar", reason: "empty path component"),
     Invalid(text: "foo/-bar", reason: "invalid path component"),
     Invalid(text: "foo_/bar", reason: "invalid path component"),

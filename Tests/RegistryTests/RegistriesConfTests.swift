@@ -215,6 +215,12 @@ struct RegistriesConfTests {
     BadFile(toml: "short-name-mode = \"sometimes\"\n", detail: "not one of enforcing"),
     BadFile(toml: "unqualified-search-registries = []\n[registries.search]\nregistries = []\n", detail: "mixes the version 1"),
     BadFile(toml: "unqualified-search-registries = [\"a\\u0000b\"]\n", detail: "NUL"),
+    // Found by Fuzz/fuzz-config: toml++ aborts the process on a table name that
+    // starts with anything but a bare-key character or a quote.
+    BadFile(toml: "[[\u{FFFD}registry]]\nlocation = \"a\"\n", detail: "line 1, column 3: a table name must start with"),
+    // Found by Fuzz/fuzz-registries: the same for a date-time without a time.
+    BadFile(toml: "[aliases]\n\"a\" = 1977-05-27T`07:32:00Z\n", detail: "line 2, column 18: a time must follow"),
+    BadFile(toml: "x = [1977-05-27, 1977-05-27tZ]\n", detail: "line 1, column 29: a time must follow"),
   ]
 
   @Test(arguments: badFiles)

@@ -53,7 +53,8 @@ public struct CNICacheEntry: Sendable, Equatable {
     return .object(members)
   }
 
-  init(json text: String, file: String) throws(CNIError) {
+  /// Reads a cache file's text. Public for the fuzz package (Fuzz/).
+  public init(json text: String, file: String) throws(CNIError) {
     func bad(_ reason: String) -> CNIError { .system("unreadable CNI cache file \(file): \(reason)") }
     let value: JSONValue
     do {

@@ -8,7 +8,8 @@ import NIOCore
 /// server's SETTINGS frame would be garbage to an HTTP/1 client). HTTP/2
 /// connections get the held writes and bytes replayed and the sniffer removes
 /// itself; HTTP/1 connections are answered here and closed, and everything the
-/// gRPC pipeline writes to them is dropped.
+/// gRPC pipeline writes to them is dropped. What the bytes say is decided by
+/// `ConnectionSniffing`.
 ///
 /// The replay hands the client's first bytes (its preface and SETTINGS) to
 /// the HTTP/2 handler, which answers at once with a SETTINGS ACK. That write
@@ -24,10 +25,6 @@ final class ProtocolSniffer: ChannelDuplexHandler, RemovableChannelHandler {
   typealias InboundOut = ByteBuffer
   typealias OutboundIn = IOData
   typealias OutboundOut = IOData
-
-  private static let http2Preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
-  /// Requests larger than this are not inspection requests; answer 431.
-  private static let maxHTTP1HeadBytes = 8192
 
   /// `http2`: replaying and about to leave the pipeline; everything passes through.
   private enum State { case sniffing, http2, http1, http1Answered }
@@ -90,21 +87,16 @@ final class ProtocolSniffer: ChannelDuplexHandler, RemovableChannelHandler {
 
   private func sniff(context: ChannelHandlerContext) {
     guard let buffer = received else { return }
-    let seen = buffer.readableBytesView
-    let compared = min(seen.count, Self.http2Preface.count)
-    if seen.prefix(compared).elementsEqual(Self.http2Preface.prefix(compared)) {
-      if compared == Self.http2Preface.count { becomeHTTP2(context: context) }
+    switch ConnectionSniffing.classify(buffer.readableBytesView) {
+    case .undecided:
       return  // a prefix of the preface: wait for more bytes
-    }
-    // An HTTP/1 request line starts with an upper-case method token; anything
-    // else goes to the HTTP/2 handler, which rejects it the standard way.
-    if let first = seen.first, (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first) {
+    case .http2:
+      becomeHTTP2(context: context)
+    case .http1:
       state = .http1
       for (_, promise) in heldWrites { promise?.succeed() }
       heldWrites = []
       answerWhenComplete(context: context)
-    } else {
-      becomeHTTP2(context: context)
     }
   }
 
@@ -127,18 +119,19 @@ final class ProtocolSniffer: ChannelDuplexHandler, RemovableChannelHandler {
 
   private func answerWhenComplete(context: ChannelHandlerContext) {
     guard let buffer = received else { return }
-    let view = buffer.readableBytesView
-    guard let headEnd = view.firstRange(of: Array("\r\n\r\n".utf8)) else {
-      if view.count > Self.maxHTTP1HeadBytes {
-        send(HTTP1Response(status: 431, reason: "Request Header Fields Too Large", body: "request head too large\n"), context: context)
-      }
+    let request: HTTP1Request
+    switch ConnectionSniffing.parseHead(buffer.readableBytesView) {
+    case .incomplete:
       return
-    }
-    state = .http1Answered
-    let head = String(decoding: view[view.startIndex..<headEnd.lowerBound], as: UTF8.self)
-    guard let request = HTTP1Request(head: head) else {
+    case .tooLarge:
+      send(HTTP1Response(status: 431, reason: "Request Header Fields Too Large", body: "request head too large\n"), context: context)
+      return
+    case .malformed:
       send(HTTP1Response(status: 400, reason: "Bad Request", body: "malformed request line\n"), context: context)
       return
+    case .request(let parsed):
+      state = .http1Answered
+      request = parsed
     }
     let responder = self.responder
     let promise = context.eventLoop.makePromise(of: HTTP1Response.self)

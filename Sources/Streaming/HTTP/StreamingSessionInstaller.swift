@@ -1,6 +1,5 @@
 import Logging
 import NIOCore
-import NIOWebSocket
 import StreamingWire
 
 /// Puts the protocol handlers on an upgraded channel and starts the session
@@ -57,19 +56,9 @@ struct StreamingSessionInstaller: Sendable {
     case .spdyRemoteCommand, .spdyPortForward:
       throw StreamingUpgradeError.notRouted
     }
-    var readers: [UInt8: AsyncStream<[UInt8]>] = [:]
-    var sinks: [UInt8: AsyncStream<[UInt8]>.Continuation] = [:]
-    for number in readableChannels {
-      (readers[number], sinks[number]) = AsyncStream<[UInt8]>.makeStream()
-    }
-    let connection = WebSocketChannelConnection(
-      encoding: encoding, acceptsCloseSignal: acceptsCloseSignal, readers: sinks, logger: logger)
-    let sync = channel.pipeline.syncOperations
-    try sync.addHandler(
-      NIOWebSocketFrameAggregator(
-        minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 4096, maxAccumulatedFrameSize: maxWebSocketMessage))
-    try sync.addHandler(connection)
-    let reference = connection.reference
+    let (readers, reference) = try WebSocketChannelConnection.install(
+      on: channel, encoding: encoding, acceptsCloseSignal: acceptsCloseSignal, readableChannels: readableChannels,
+      maxMessage: maxWebSocketMessage, logger: logger)
     let runtime = runtime
     let logger = logger
     let frozenReaders = readers

@@ -2,19 +2,21 @@
 /// `{"Width":80,"Height":24}` (client-go's json.Encoder, one per line; over
 /// WebSocket one per message). Keys match case-insensitively, as Go's
 /// decoder does; other keys are ignored. Incremental: feed whatever bytes
-/// arrive, get the complete objects back.
-struct TerminalSizeDecoder {
+/// arrive, get the complete objects back. Public for the fuzz package (Fuzz/).
+public struct TerminalSizeDecoder {
   /// A resize object is ~30 bytes; a peer sending more without closing the
   /// object is not sending resizes.
   static let maxObjectBytes = 4096
 
   private var pending: [UInt8] = []
 
-  enum Failure: Error, Equatable {
+  public enum Failure: Error, Equatable {
     case malformed
   }
 
-  mutating func feed(_ bytes: [UInt8]) throws(Failure) -> [TerminalSize] {
+  public init() {}
+
+  public mutating func feed(_ bytes: [UInt8]) throws(Failure) -> [TerminalSize] {
     pending += bytes
     var sizes: [TerminalSize] = []
     while let end = Self.endOfFirstObject(pending) {

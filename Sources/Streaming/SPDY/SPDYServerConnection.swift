@@ -55,7 +55,6 @@ final class SPDYServerConnection: ChannelInboundHandler {
   private let lingerTimeout: TimeAmount
 
   private var context: ChannelHandlerContext?
-  private var loopBoundSelf: NIOLoopBound<SPDYServerConnection>?
   private var streams: [UInt32: StreamState] = [:]
   private var lastPeerStreamID: UInt32 = 0
   private var peerDoesFlowControl = false
@@ -75,7 +74,6 @@ final class SPDYServerConnection: ChannelInboundHandler {
 
   func handlerAdded(context: ChannelHandlerContext) {
     self.context = context
-    loopBoundSelf = NIOLoopBound(self, eventLoop: context.eventLoop)
   }
 
   func handlerRemoved(context: ChannelHandlerContext) {
@@ -83,8 +81,11 @@ final class SPDYServerConnection: ChannelInboundHandler {
     self.context = nil
   }
 
+  /// Made on the event loop, after the handler is added. Not kept in a
+  /// property: a handler holding a strong reference to itself is never freed.
   var reference: SPDYConnectionRef {
-    SPDYConnectionRef(connection: loopBoundSelf!, eventLoop: context!.eventLoop)
+    let eventLoop = context!.eventLoop
+    return SPDYConnectionRef(connection: NIOLoopBound(self, eventLoop: eventLoop), eventLoop: eventLoop)
   }
 
   // MARK: Inbound frames

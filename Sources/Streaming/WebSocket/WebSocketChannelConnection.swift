@@ -19,7 +19,6 @@ final class WebSocketChannelConnection: ChannelInboundHandler {
   private let logger: Logger
   private let lingerTimeout: TimeAmount
   private var context: ChannelHandlerContext?
-  private var loopBoundSelf: NIOLoopBound<WebSocketChannelConnection>?
   private var sentClose = false
 
   init(
@@ -35,7 +34,6 @@ final class WebSocketChannelConnection: ChannelInboundHandler {
 
   func handlerAdded(context: ChannelHandlerContext) {
     self.context = context
-    loopBoundSelf = NIOLoopBound(self, eventLoop: context.eventLoop)
   }
 
   func handlerRemoved(context: ChannelHandlerContext) {
@@ -43,8 +41,11 @@ final class WebSocketChannelConnection: ChannelInboundHandler {
     self.context = nil
   }
 
+  /// Made on the event loop, after the handler is added. Not kept in a
+  /// property: a handler holding a strong reference to itself is never freed.
   var reference: WebSocketConnectionRef {
-    WebSocketConnectionRef(connection: loopBoundSelf!, eventLoop: context!.eventLoop)
+    let eventLoop = context!.eventLoop
+    return WebSocketConnectionRef(connection: NIOLoopBound(self, eventLoop: eventLoop), eventLoop: eventLoop)
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -131,6 +132,46 @@ final class WebSocketChannelConnection: ChannelInboundHandler {
   private func finishReaders() {
     for reader in readers.values { reader.finish() }
     readers = [:]
+  }
+}
+
+extension WebSocketChannelConnection {
+  /// Adds what reads a channel WebSocket after NIO's frame decoder: the
+  /// aggregator of fragmented messages and the connection, with a reader for
+  /// each of `readableChannels`.
+  static func install(
+    on channel: any Channel, encoding: ChannelEncoding, acceptsCloseSignal: Bool, readableChannels: [UInt8],
+    maxMessage: Int, logger: Logger
+  ) throws -> (readers: [UInt8: AsyncStream<[UInt8]>], reference: WebSocketConnectionRef) {
+    var readers: [UInt8: AsyncStream<[UInt8]>] = [:]
+    var sinks: [UInt8: AsyncStream<[UInt8]>.Continuation] = [:]
+    for number in readableChannels {
+      (readers[number], sinks[number]) = AsyncStream<[UInt8]>.makeStream()
+    }
+    let connection = WebSocketChannelConnection(
+      encoding: encoding, acceptsCloseSignal: acceptsCloseSignal, readers: sinks, logger: logger)
+    let sync = channel.pipeline.syncOperations
+    try sync.addHandler(
+      NIOWebSocketFrameAggregator(
+        minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 4096, maxAccumulatedFrameSize: maxMessage))
+    try sync.addHandler(connection)
+    return (readers, connection.reference)
+  }
+}
+
+/// The server's inbound WebSocket handling, for the fuzz package (Fuzz/): the
+/// handlers a channel WebSocket gets after NIO's frame decoder, as the
+/// streaming server installs them; the returned streams get each channel's
+/// messages.
+public enum WebSocketChannelHandlers {
+  public static func install(
+    on channel: any Channel, encoding: ChannelEncoding, acceptsCloseSignal: Bool, readableChannels: [UInt8],
+    maxMessage: Int, logger: Logger
+  ) throws -> [UInt8: AsyncStream<[UInt8]>] {
+    try WebSocketChannelConnection.install(
+      on: channel, encoding: encoding, acceptsCloseSignal: acceptsCloseSignal, readableChannels: readableChannels,
+      maxMessage: maxMessage, logger: logger
+    ).readers
   }
 }
 
