@@ -15,7 +15,7 @@ let package = Package(
     .library(name: "OCI", targets: ["OCI"]),
     .library(name: "PodNetwork", targets: ["PodNetwork"]),
     .library(name: "Registry", targets: ["Registry"]),
-    .library(name: "Server", targets: ["Server"]),
+    .library(name: "Support", targets: ["Support"]),
     .library(name: "Storage", targets: ["Storage"]),
     .library(name: "Streaming", targets: ["Streaming"]),
     .library(name: "StreamingWire", targets: ["StreamingWire"]),

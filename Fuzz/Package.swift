@@ -72,6 +72,6 @@ let package = Package(
     // The first bytes of a connection on the daemon's socket: HTTP/2 or an
     // HTTP/1 inspection request.
     .executableTarget(
-      name: "fuzz-http1", dependencies: ["FuzzSupport", .product(name: "Server", package: "crio-swift")]),
+      name: "fuzz-http1", dependencies: ["FuzzSupport", .product(name: "Support", package: "crio-swift")]),
   ]
 )

@@ -200,11 +200,15 @@ public final class ConmonRuntime: ContainerRuntime {
 
     let conmon: pid_t
     do {
-      conmon = try Processes.spawn(
-        config.conmonPath, arguments, stdout: layout.monitorOutput, stderr: layout.monitorOutput,
-        // conmon writes some files (its "oom" marker) relative to its
-        // working directory, which CRI-O sets to the bundle.
-        environment: environment, passing: [(sync[1], 3), (start[0], 4)], workingDirectory: layout.bundle)
+      // Spawning blocks the thread until conmon has exec'd: off the cooperative pool.
+      let (conmonPath, syncEnd, startEnd, environment) = (config.conmonPath, sync[1], start[0], environment)
+      conmon = try await Blocking.run { () throws(SystemError) in
+        try Processes.spawn(
+          conmonPath, arguments, stdout: layout.monitorOutput, stderr: layout.monitorOutput,
+          // conmon writes some files (its "oom" marker) relative to its
+          // working directory, which CRI-O sets to the bundle.
+          environment: environment, passing: [(syncEnd, 3), (startEnd, 4)], workingDirectory: layout.bundle)
+      }
     } catch {
       close(sync[1])
       close(start[0])

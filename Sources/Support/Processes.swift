@@ -119,7 +119,10 @@ public enum Processes {
   public static func run(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(60)) async throws(SystemError) -> (status: Int32, stdout: String, stderr: String) {
     let dir = try Files.makeTemporaryDirectory(prefix: "crio-run")
     defer { Files.removeTree(dir) }
-    let pid = try spawn(executable, arguments, stdout: dir + "/out", stderr: dir + "/err")
+    // Spawning blocks the thread until the child has exec'd: off the cooperative pool.
+    let pid = try await Blocking.run { () throws(SystemError) in
+      try spawn(executable, arguments, stdout: dir + "/out", stderr: dir + "/err")
+    }
     guard let status = await wait(pid, timeout: timeout) else {
       kill(pid, SIGKILL)
       _ = await wait(pid, timeout: .seconds(5))

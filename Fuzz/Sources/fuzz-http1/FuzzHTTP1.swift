@@ -1,5 +1,5 @@
 import FuzzSupport
-import Server
+import Support
 
 // The first bytes of a connection to the daemon's socket, arriving in the
 // reads that 0xFF bytes mark, judged after each read as ProtocolSniffer does:

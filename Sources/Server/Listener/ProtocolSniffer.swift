@@ -1,4 +1,5 @@
 import NIOCore
+import Support
 
 /// Sits at the head of every accepted connection and decides, from the first
 /// bytes, whether the client speaks HTTP/2 (gRPC: the connection preface) or

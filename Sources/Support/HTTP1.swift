@@ -33,7 +33,7 @@ public struct HTTP1Response: Sendable, Equatable {
     self.body = body
   }
 
-  func serialized() -> [UInt8] {
+  public func serialized() -> [UInt8] {
     let bodyBytes = Array(body.utf8)
     let head = "HTTP/1.1 \(status) \(reason)\r\nContent-Type: \(contentType)\r\nContent-Length: \(bodyBytes.count)\r\nConnection: close\r\n\r\n"
     return Array(head.utf8) + bodyBytes
@@ -45,7 +45,7 @@ public typealias HTTP1Responder = @Sendable (HTTP1Request) async -> HTTP1Respons
 
 /// How the listener reads the first bytes of a connection: pure functions of
 /// the bytes received so far, which `ProtocolSniffer` calls on every read.
-/// Public for the fuzz package (Fuzz/).
+/// Public for the fuzz package (Fuzz/), which links Support alone.
 public enum ConnectionSniffing {
   static let http2Preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
   /// Requests larger than this are not inspection requests; answer 431.
