@@ -139,6 +139,9 @@ public final class DaemonProcess: Sendable {
 
   public static let loopbackNetwork = #"{"cniVersion":"1.0.0","name":"loopback","plugins":[{"type":"loopback"}]}"#
 
+  /// runc as the distribution installs it.
+  public static var runcPath: String { runc }
+
   static var runc: String {
     ["/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc", "/usr/local/bin/runc"].first { Files.kind(of: $0) == .file } ?? "runc"
   }

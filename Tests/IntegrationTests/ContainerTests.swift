@@ -185,6 +185,39 @@ import Testing
     }
   }
 
+  /// What a reboot does to a running container: its process, its monitor
+  /// and runc's state are gone, and no exit was recorded. The restarted
+  /// daemon reports it exited (255, as CRI-O for an exit it cannot know)
+  /// rather than running with no process.
+  @Test func aContainerLostWhileTheDaemonWasDownIsReportedExited() async throws {
+    try await RegistryServer.withRunning { registry in
+      try await TestImages.pushBusybox(to: registry)
+      let dir = try Files.makeTemporaryDirectory(prefix: "crio-lost")
+      defer { Files.removeTree(dir) }
+      try await acrossAKilledDaemon(config: try registry.pullConfiguration(in: dir)) { cri, _ in
+        _ = try await cri.pull("\(registry.host)/busybox:1")
+        let pod = try await PodSandboxTests.run(cri, PodSandboxTests.podConfig())
+        var container = Self.container("lost", "sleep 1000", registryImage: "\(registry.host)/busybox:1")
+        container.logPath = ""
+        let id = try await create(cri, pod: pod, container)
+        try await start(cri, id)
+        return (pod, id)
+      } whileDown: { daemon, started in
+        // The monitor first (so no exit is recorded), then runc's state with the process.
+        for process in daemon.processes() { kill(process, SIGKILL) }
+        _ = try await Processes.run(DaemonProcess.runcPath, ["--root", daemon.directory + "/runc", "delete", "--force", started.1])
+        #expect(Files.kind(of: daemon.directory + "/exits/" + started.1) == .missing)
+      } after: { cri, restarted, started in
+        let (pod, id) = started
+        let status = try await status(cri, id)
+        #expect(status.state == .containerExited && status.exitCode == 255, "\(status.state) \(status.exitCode)")
+        #expect(try await cri.runtime.listContainers(.with { $0.filter.state.state = .containerRunning }).containers.isEmpty)
+        try await PodSandboxTests.remove(cri, pod)
+        #expect(restarted.mounts().isEmpty, "\(restarted.mounts())")
+      }
+    }
+  }
+
   @Test func aRunningContainerSurvivesAKilledDaemon() async throws {
     try await RegistryServer.withRunning { registry in
       try await TestImages.pushBusybox(to: registry)

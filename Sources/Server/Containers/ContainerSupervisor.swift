@@ -101,6 +101,16 @@ final class ContainerSupervisor: Sendable {
     }
   }
 
+  /// The container's process is gone with no exit recorded (its monitor
+  /// died with it, or a reboot took both): exited with code 255, as CRI-O
+  /// reports a container whose exit it cannot know.
+  func lost(_ owner: ContainerOwner) async {
+    await owner.lock.withLock {
+      guard !owner.isRemoved, owner.record.state != .exited else { return }
+      await applyExit(ContainerExit(code: 255, at: DaemonContext.now(), oomKilled: false), to: owner)
+    }
+  }
+
   /// Records the exit; the caller holds the owner's lock.
   private func applyExit(_ exit: ContainerExit, to owner: ContainerOwner) async {
     var record = owner.record

@@ -28,6 +28,10 @@ struct Recovery {
     let containers = daemon.containers.supervisor
     let logger = daemon.logger
     for pod in try pods.journal.load() { pods.restore(pod) }
+    // What runc still holds state for: a container it does not know (a
+    // reboot emptied its root, or it was deleted behind the daemon's back)
+    // has no process, whatever the journal says.
+    let known = Set(daemon.containers.runtimes.values.flatMap { $0.containerIDs() })
     for record in try containers.journal.load() {
       guard pods.index.owner(record.podID) != nil else {
         logger.warning("Container without a pod; removing it", metadata: ["id": "\(record.id)", "pod": "\(record.podID)"])
@@ -36,8 +40,14 @@ struct Recovery {
         continue
       }
       let owner = restoreOwner(record)
-      // Exited while the daemon was down: recorded now.
-      if record.state != .exited, owner.layout.recordedExit() != nil { await containers.exited(owner) }
+      guard record.state != .exited else { continue }
+      if owner.layout.recordedExit() != nil {
+        // Exited while the daemon was down: recorded now.
+        await containers.exited(owner)
+      } else if !known.contains(record.id) {
+        logger.warning("Container is gone from the runtime (reboot?); recorded as exited", metadata: ["id": "\(record.id)"])
+        await containers.lost(owner)
+      }
     }
     for owner in pods.index.all where owner.record.state == .ready {
       await checkReady(owner)
@@ -47,6 +57,8 @@ struct Recovery {
 
   private func restoreOwner(_ record: ContainerRecord) -> ContainerOwner {
     let containers = daemon.containers
+    // A handler no longer configured: the default one's paths and runc
+    // serve to remove what is left (the configuration always has one).
     let runtime = (try? containers.runtime(handler: record.runtimeHandler))
       ?? containers.runtimes[daemon.config.runtime.defaultRuntime] ?? containers.runtimes.values.first!
     let owner = ContainerOwner(record: record, layout: runtime.layout(id: record.id, bundle: record.bundle), runtime: runtime)
