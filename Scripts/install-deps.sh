@@ -12,7 +12,8 @@ if [ "${1:-}" = "--test" ]; then
   # compressors test layers are made with, busybox to build test images from.
   # openssl and curl make and check the stream server's TLS certificates.
   # python3-venv holds grpcio, the C-core gRPC client some tests talk through.
-  packages+=(busybox-static docker-registry apache2-utils gzip zstd iproute2 util-linux openssl curl python3 python3-venv)
+  # prometheus scrapes the metrics endpoint in one test, as on a real node.
+  packages+=(busybox-static docker-registry apache2-utils gzip zstd iproute2 util-linux openssl curl python3 python3-venv prometheus)
 fi
 if [ "${1:-}" = "--bench" ]; then
   # The registry the pull benchmark serves from, and the peers it is compared with.
@@ -28,17 +29,31 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
+  # The tests run their own prometheus; where the package's service started
+  # (no policy-rc.d forbidding it), it is not wanted on :9090.
+  if [[ " ${missing[*]} " == *" prometheus "* ]] && [ -x /etc/init.d/prometheus ] \
+    && /etc/init.d/prometheus status > /dev/null 2>&1; then
+    /etc/init.d/prometheus stop || true
+  fi
 fi
 
-# The tests' C-core gRPC client (Tests/IntegrationTests/Python): grpcio from
-# PyPI in its own virtual environment, away from Debian's Python packages.
+# The tests' Python clients (Tests/IntegrationTests/Python), from PyPI in
+# their own virtual environment, away from Debian's Python packages: grpcio,
+# the C-core gRPC client, and prometheus_client, whose parser checks /metrics.
 # The tests look for it at this path (or $CRIO_TEST_PYTHON).
 if [ "${1:-}" = "--test" ]; then
   venv=/opt/crio-swift/test-python
   grpcio_version=1.85.3
+  prometheus_client_version=0.26.0
   if ! "$venv/bin/python3" -c "import grpc, sys; sys.exit(grpc.__version__ != '$grpcio_version')" 2>/dev/null; then
     echo "installing grpcio $grpcio_version into $venv"
     /usr/bin/python3 -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check "grpcio==$grpcio_version"
+  fi
+  # prometheus_client has no __version__: ask the installed distribution.
+  if ! "$venv/bin/python3" -c "import importlib.metadata as m, sys; sys.exit(m.version('prometheus_client') != '$prometheus_client_version')" 2>/dev/null; then
+    echo "installing prometheus_client $prometheus_client_version into $venv"
+    /usr/bin/python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "prometheus_client==$prometheus_client_version"
   fi
 fi

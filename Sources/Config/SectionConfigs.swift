@@ -84,14 +84,19 @@ public struct NetworkConfig: Sendable, Equatable {
 
 /// `[crio.metrics]`: the Prometheus endpoint.
 public struct MetricsConfig: Sendable, Equatable {
-  /// CRI-O's collector names (collectors.All()), without the `crio_` prefix.
+  /// Every collector served: CRI-O 1.26's (its collectors.All(), without the
+  /// `crio_` prefix), two of later releases, then this daemon's own.
   public static let allCollectors: [String] = [
-    "image_pulls_layer_size", "containers_events_dropped_total", "containers_oom_total",
-    "processes_defunct", "operations_total", "operations_latency_seconds",
-    "operations_latency_seconds_total", "operations_errors_total", "image_pulls_bytes_total",
-    "image_pulls_skipped_bytes_total", "image_pulls_failure_total", "image_pulls_success_total",
-    "image_layer_reuse_total", "containers_oom_count_total", "containers_seccomp_notifier_count_total",
-    "resources_stalled_at_stage", "containers_stopped_monitor_count",
+    "operations", "operations_latency_microseconds_total", "operations_latency_microseconds",
+    "operations_errors", "image_pulls_by_digest", "image_pulls_by_name", "image_pulls_by_name_skipped",
+    "image_pulls_failures", "image_pulls_successes", "image_pulls_layer_size", "image_layer_reuse",
+    "containers_oom_total", "containers_oom", "processes_defunct", "operations_total",
+    "operations_latency_seconds", "operations_latency_seconds_total", "operations_errors_total",
+    "image_pulls_bytes_total", "image_pulls_skipped_bytes_total", "image_pulls_failure_total",
+    "image_pulls_success_total", "image_layer_reuse_total", "containers_oom_count_total",
+    "containers_seccomp_notifier_count_total", "containers_events_dropped_total",
+    "containers_stopped_monitor_count", "containers", "pods", "monitor_processes",
+    "image_pull_throughput_bytes_per_second", "process",
   ]
 
   /// `enable_metrics`.

@@ -355,6 +355,16 @@ public final class ConmonRuntime: ContainerRuntime {
     try await runRuntime(id: id, operation: "kill", ["kill", id, String(signal)])
   }
 
+  /// `runc pause`.
+  public func pause(id: String) async throws(RuntimeError) {
+    try await runRuntime(id: id, operation: "pause", ["pause", id])
+  }
+
+  /// `runc resume`.
+  public func resume(id: String) async throws(RuntimeError) {
+    try await runRuntime(id: id, operation: "resume", ["resume", id])
+  }
+
   /// `runc delete`; with `force`, kills a running container first, and a
   /// container runc does not know is not an error.
   public func delete(id: String, force: Bool = false) async throws(RuntimeError) {
@@ -428,10 +438,3 @@ public final class ConmonRuntime: ContainerRuntime {
   }
 }
 
-extension Duration {
-  /// Whole and fractional seconds, for messages.
-  var seconds: Double {
-    let (whole, attoseconds) = components
-    return Double(whole) + Double(attoseconds) / 1e18
-  }
-}

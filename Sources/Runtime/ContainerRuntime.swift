@@ -26,6 +26,10 @@ public protocol ContainerRuntime: Sendable {
   func startExec(id: String, command: [String], tty: Bool, stdin: Bool) throws(RuntimeError) -> ExecSession
   /// Changes the container's cgroup limits.
   func update(id: String, resources: Spec.Resources) async throws(RuntimeError)
+  /// Freezes every process of the container (its cgroup's freezer).
+  func pause(id: String) async throws(RuntimeError)
+  /// Thaws a paused container.
+  func resume(id: String) async throws(RuntimeError)
   /// Asks the container's monitor to resize its terminal or reopen its log.
   func control(_ layout: ContainerLayout, _ request: ConmonControl.Request) throws(RuntimeError)
   /// Creates and starts a container no monitor watches (a pod's init).

@@ -6,9 +6,9 @@ import Synchronization
 import Glibc
 #endif
 
-/// TLS for the streaming server (CRI-O's `stream_enable_tls`): the
-/// certificate and key, and optionally a CA that client certificates must
-/// chain to. The files are read again when they change, so a rotated
+/// TLS for the streaming server (CRI-O's `stream_enable_tls`) and the
+/// metrics endpoint: the certificate and key, and optionally a CA that
+/// client certificates must chain to. The files are read again when they change, so a rotated
 /// certificate is served to the next connection without a restart.
 public final class StreamingTLS: Sendable {
   public let certificatePath: String
@@ -24,10 +24,23 @@ public final class StreamingTLS: Sendable {
     _ = try context()
   }
 
-  /// The context for a new connection: the cached one unless a file changed.
+  /// The context for a new connection: the cached one unless a file
+  /// changed. A changed set that cannot be read (a rotation half done, a
+  /// bad file) keeps the previous context, as CRI-O keeps its previous
+  /// certificate; it is tried again at the next connection.
   public func context() throws -> NIOSSLContext {
     let stamp = [certificatePath, keyPath, clientCAPath].map { $0.map(Self.modificationStamp) ?? 0 }
-    if let cached = cache.withLock({ $0 }), cached.stamp == stamp { return cached.context }
+    let cached = cache.withLock { $0 }
+    if let cached, cached.stamp == stamp { return cached.context }
+    do {
+      return try load(stamp: stamp)
+    } catch {
+      guard let cached else { throw error }
+      return cached.context
+    }
+  }
+
+  private func load(stamp: [Int64]) throws -> NIOSSLContext {
     var configuration = TLSConfiguration.makeServerConfiguration(
       certificateChain: try NIOSSLCertificate.fromPEMFile(certificatePath).map { .certificate($0) },
       privateKey: .privateKey(try NIOSSLPrivateKey(file: keyPath, format: .pem)))

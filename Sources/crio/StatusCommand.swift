@@ -1,4 +1,6 @@
 import ArgumentParser
+import FoundationEssentials
+import Server
 import Support
 
 #if canImport(Glibc)
@@ -32,24 +34,80 @@ struct StatusCommand: ParsableCommand {
       }
       return response.body
     }
+
+    func decode<T: Decodable>(_ type: T.Type, from body: String, path: String) throws -> T {
+      do {
+        return try JSONDecoder().decode(T.self, from: Data(body.utf8))
+      } catch {
+        printToStandardError("crio status: \(path): cannot read the daemon's answer: \(error)")
+        throw ExitCode(1)
+      }
+    }
   }
 
   struct Info: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Storage and cgroup facts (/info).")
+    static let configuration = CommandConfiguration(
+      abstract: "Storage and cgroup facts (/info).", aliases: ["i"])
     @OptionGroup var connection: Connection
-    func run() throws { print(try connection.get("/info")) }
+    func run() throws {
+      let info = try connection.decode(CrioInfo.self, from: try connection.get("/info"), path: "/info")
+      print(info.text, terminator: "")
+    }
   }
 
   struct ConfigDump: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "config", abstract: "The running configuration (/config).")
+    static let configuration = CommandConfiguration(
+      commandName: "config", abstract: "The running configuration as TOML (/config).", aliases: ["c"])
     @OptionGroup var connection: Connection
     func run() throws { print(try connection.get("/config"), terminator: "") }
   }
 
   struct Containers: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "One container (/containers/<id>).")
+    static let configuration = CommandConfiguration(
+      abstract: "One container (/containers/<id>).", aliases: ["container", "cs", "s"])
     @OptionGroup var connection: Connection
-    @Option(help: "The container ID.") var id: String
-    func run() throws { print(try connection.get("/containers/\(id)")) }
+    @Option(name: [.customShort("i"), .long], help: "The container ID.") var id: String
+    func validate() throws {
+      guard !id.isEmpty else { throw ValidationError("the argument --id cannot be empty") }
+    }
+    func run() throws {
+      let path = "/containers/\(id)"
+      let info = try connection.decode(ContainerInfo.self, from: try connection.get(path), path: path)
+      print(info.statusText, terminator: "")
+    }
+  }
+}
+
+/// `/info`, as CRI-O writes it.
+struct CrioInfo: Decodable {
+  struct IDMap: Decodable {
+    var containerID: Int
+    var hostID: Int
+    var size: Int
+    enum CodingKeys: String, CodingKey {
+      case containerID = "container_id", hostID = "host_id", size
+    }
+  }
+  struct IDMappings: Decodable {
+    var uids: [IDMap]?
+    var gids: [IDMap]?
+  }
+  var storageDriver: String
+  var storageRoot: String
+  var cgroupDriver: String
+  var defaultIDMappings: IDMappings?
+  enum CodingKeys: String, CodingKey {
+    case storageDriver = "storage_driver", storageRoot = "storage_root", cgroupDriver = "cgroup_driver"
+    case defaultIDMappings = "default_id_mappings"
+  }
+
+  /// CRI-O's `crio-status info` text.
+  var text: String {
+    func lines(_ maps: [IDMap]?) -> String {
+      (maps ?? []).map { "  \($0.containerID):\($0.hostID):\($0.size)\n" }.joined()
+    }
+    return "cgroup driver: \(cgroupDriver)\nstorage driver: \(storageDriver)\nstorage root: \(storageRoot)\n"
+      + "default GID mappings (format <container>:<host>:<size>):\n\(lines(defaultIDMappings?.gids))"
+      + "default UID mappings (format <container>:<host>:<size>):\n\(lines(defaultIDMappings?.uids))"
   }
 }

@@ -15,7 +15,10 @@ import Testing
     #expect(config.runtime.runtimes["runc"]?.runtimeRoot == "/run/runc")
     #expect(config.runtime.cgroupManager == .systemd)
     #expect(config.image.pauseImage == "registry.k8s.io/pause:3.10")
-    #expect(config.metrics.metricsCollectors.count == 17)
+    // CRI-O 1.26's 25 collectors first, in its order, then those added here.
+    #expect(config.metrics.metricsCollectors.count == 32)
+    #expect(config.metrics.metricsCollectors.prefix(3) == ["operations", "operations_latency_microseconds_total", "operations_latency_microseconds"])
+    #expect(config.metrics.metricsCollectors[24] == "containers_seccomp_notifier_count_total")
     #expect(throws: Never.self) { try config.validate() }
   }
 

@@ -76,6 +76,8 @@ import Glibc
       throw .notFound(id: id)
     }
     func update(id: String, resources: Spec.Resources) async throws(RuntimeError) { note("update \(id)") }
+    func pause(id: String) async throws(RuntimeError) { note("pause \(id)") }
+    func resume(id: String) async throws(RuntimeError) { note("resume \(id)") }
     func control(_ layout: ContainerLayout, _ request: ConmonControl.Request) throws(RuntimeError) {}
     func runUnmonitored(id: String, bundle: OCIBundle) async throws(RuntimeError) -> Int32 { 1 }
   }

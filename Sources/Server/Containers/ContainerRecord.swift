@@ -6,7 +6,7 @@ import CRIAPI
 struct ContainerRecord: StoredRecord, Equatable {
   static let table = "containers"
 
-  enum State: String, Sendable, Codable { case created, running, exited }
+  enum State: String, Sendable, Codable, CaseIterable { case created, running, exited }
 
   var id: String
   /// The reserved name, `k8s_<container>_<pod>_<namespace>_<uid>_<attempt>`.
@@ -39,6 +39,18 @@ struct ContainerRecord: StoredRecord, Equatable {
   var updatedResources: [UInt8]?
   /// Where its cgroup is inside each hierarchy.
   var cgroupPath: String?
+  /// Frozen through the inspection API's `/pause/<id>` (CRI-O's "paused"
+  /// state; the CRI knows no such state and sees it running).
+  var paused: Bool?
+
+  /// CRI-O's name for the state: created, running, paused or stopped.
+  var crioStatus: String {
+    switch state {
+    case .created: paused == true ? "paused" : "created"
+    case .running: paused == true ? "paused" : "running"
+    case .exited: "stopped"
+    }
+  }
 
   var configMessage: Runtime_V1_ContainerConfig {
     (try? Runtime_V1_ContainerConfig(serializedBytes: config)) ?? Runtime_V1_ContainerConfig()

@@ -25,12 +25,16 @@ final class ContainerSupervisor: Sendable {
   let oomKilledInCgroup: @Sendable (ContainerRecord) -> Bool
   /// How long the runtime may take to act on SIGKILL.
   let killTimeout: Duration
+  /// OOM kills and lost monitors are counted here.
+  let metrics: CrioMetrics
 
   init(
     journal: Journal<ContainerRecord>, events: ContainerEventHub, logger: Logger, killTimeout: Duration = .seconds(60),
+    metrics: CrioMetrics = .disabled,
     oomKilledInCgroup: @escaping @Sendable (ContainerRecord) -> Bool = { _ in false }
   ) {
     owners = Owners(kind: "container", journal: journal, logger: logger)
+    self.metrics = metrics
     self.events = events
     self.logger = logger
     self.killTimeout = killTimeout
@@ -107,6 +111,7 @@ final class ContainerSupervisor: Sendable {
   func lost(_ owner: ContainerOwner) async {
     await owner.lock.withLock {
       guard !owner.isRemoved, owner.record.state != .exited else { return }
+      metrics.recordLostMonitor(container: owner.record.name)
       await applyExit(ContainerExit(code: 255, at: DaemonContext.now(), oomKilled: false), to: owner)
     }
   }
@@ -118,7 +123,9 @@ final class ContainerSupervisor: Sendable {
     record.exitCode = exit.code
     // The file system's clock is coarser than ours; never finish before the start.
     record.finishedAt = max(exit.at, record.startedAt)
+    record.paused = nil
     record.oomKilled = exit.oomKilled || oomKilledInCgroup(record)
+    if record.oomKilled == true { metrics.recordOOMKill(container: record.name) }
     await write(record, to: owner)
     events.publish(.containerStoppedEvent, record: record)
     logger.info("Container exited", metadata: ["id": "\(record.id)", "exitCode": "\(exit.code)"])
@@ -150,6 +157,16 @@ final class ContainerSupervisor: Sendable {
     case .running:
       break
     }
+    if record.paused == true {
+      // A frozen process acts on no signal until it is thawed.
+      do {
+        try await owner.runtime.resume(id: record.id)
+      } catch {
+        logger.debug("Resuming before the stop failed", metadata: ["id": "\(record.id)", "error": "\(error)"])
+      }
+      record.paused = nil
+      await write(record, to: owner)
+    }
     if owner.layout.recordedExit() == nil, timeout > .zero {
       do {
         try await owner.runtime.kill(id: record.id, signal: record.stopSignal)
@@ -174,6 +191,47 @@ final class ContainerSupervisor: Sendable {
     }
     await applyExit(exit, to: owner)
     logger.info("Stopped container", metadata: ["id": "\(record.id)", "exitCode": "\(exit.code)"])
+  }
+
+  // MARK: - pause
+
+  /// Freezes it (the inspection API's `/pause/<id>`); only a running or
+  /// created container can be paused, as in CRI-O.
+  func pause(_ owner: ContainerOwner) async throws(CRIError) {
+    try await owner.lock.withLock { () async throws(CRIError) in
+      guard !owner.isRemoved else { throw CRIError.notFound("can't find the container with id \(owner.id)") }
+      var record = owner.record
+      guard record.state != .exited, record.paused != true else {
+        throw CRIError.failedPrecondition("container is not in running or created state, now is \(record.crioStatus)")
+      }
+      do throws(RuntimeError) {
+        try await owner.runtime.pause(id: record.id)
+      } catch {
+        throw CRIError.runtime(error, "pausing container \(record.id)")
+      }
+      record.paused = true
+      await write(record, to: owner)
+      logger.info("Paused container", metadata: ["id": "\(record.id)"])
+    }
+  }
+
+  /// Thaws a paused container (`/unpause/<id>`).
+  func unpause(_ owner: ContainerOwner) async throws(CRIError) {
+    try await owner.lock.withLock { () async throws(CRIError) in
+      guard !owner.isRemoved else { throw CRIError.notFound("can't find the container with id \(owner.id)") }
+      var record = owner.record
+      guard record.paused == true, record.state != .exited else {
+        throw CRIError.failedPrecondition("container is not in paused state, now is \(record.crioStatus)")
+      }
+      do throws(RuntimeError) {
+        try await owner.runtime.resume(id: record.id)
+      } catch {
+        throw CRIError.runtime(error, "resuming container \(record.id)")
+      }
+      record.paused = nil
+      await write(record, to: owner)
+      logger.info("Unpaused container", metadata: ["id": "\(record.id)"])
+    }
   }
 
   // MARK: - remove

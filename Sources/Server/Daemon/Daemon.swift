@@ -57,7 +57,15 @@ public struct Daemon: Sendable {
     try await withCleanUp {
       let streaming = try await StreamingServer.start(
         configuration: try Self.streamingConfiguration(config.api), runtime: ContainerStreams(daemon: context), logger: logger)
-      try await withCleanUp { try await serve(context, streaming: streaming) } cleanUp: { await streaming.stop() }
+      try await withCleanUp {
+        let metrics =
+          config.metrics.enableMetrics
+          ? try await MetricsServer.start(config: config.metrics, responder: { await context.metricsResponse(to: $0) }, logger: logger)
+          : nil
+        try await withCleanUp { try await serve(context, streaming: streaming) } cleanUp: { await metrics?.stop() }
+      } cleanUp: {
+        await streaming.stop()
+      }
     } cleanUp: {
       await context.images.shutdown()
     }
@@ -124,7 +132,8 @@ public struct Daemon: Sendable {
     let server = GRPCServer(
       transport: transport,
       services: [CRIRuntimeService(daemon: context, streaming: streaming), CRIImageService(daemon: context)],
-      interceptors: [RequestLogInterceptor(logger: logger), CancellationInterceptor()]
+      interceptors: (config.metrics.enableMetrics ? [MetricsInterceptor(metrics: context.metrics)] : [])
+        + [RequestLogInterceptor(logger: logger), CancellationInterceptor()]
     )
 
     let signals = SignalWatcher(signals: [SIGTERM, SIGINT, SIGHUP])

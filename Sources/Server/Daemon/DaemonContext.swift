@@ -24,6 +24,8 @@ public final class DaemonContext: Sendable {
   let events: ContainerEventHub
   /// The previous CPU reading of each container and pod, for usage rates.
   let stats = CPUUsageRates()
+  /// `[crio.metrics]`: what is counted (nothing when metrics are off).
+  let metrics: CrioMetrics
 
   /// Opens the image stores and reads the registry configuration; throws
   /// (and the daemon does not start) when they cannot be used. The pods and
@@ -32,14 +34,16 @@ public final class DaemonContext: Sendable {
     self.config = config
     self.logger = logger
     self.state = state
-    images = try ImageContext(config: config, logger: logger)
+    let metrics = CrioMetrics(config: config.metrics, logger: logger)
+    self.metrics = metrics
+    images = try ImageContext(config: config, logger: logger, metrics: metrics)
     let network = NetworkContext(config: config, logger: logger)
     self.network = network
-    events = ContainerEventHub(enabled: config.runtime.enablePodEvents)
+    events = ContainerEventHub(enabled: config.runtime.enablePodEvents) { metrics.recordDroppedEvents($0) }
     do {
       let database = images.records.database
       let containerSupervisor = ContainerSupervisor(
-        journal: Journal(database: database), events: events, logger: logger,
+        journal: Journal(database: database), events: events, logger: logger, metrics: metrics,
         oomKilledInCgroup: ContainerContext.oomKilledInCgroup)
       containers = try ContainerContext(config: config, supervisor: containerSupervisor, logger: logger)
       let teardown = DaemonPodTeardown(
@@ -117,12 +121,14 @@ public final class DaemonContext: Sendable {
 
   /// CRI-O's `/info` document, which cAdvisor reads to find container storage.
   func inspectInfo() -> JSONValue {
-    .object([
+    let identity = JSONValue.array([.object([("container_id", .int(0)), ("host_id", .int(0)), ("size", .int(4_294_967_295))])])
+    return .object([
       ("storage_driver", .string(config.storageDriver)),
       ("storage_image", .string("")),
       ("storage_root", .string(config.root)),
       ("cgroup_driver", .string(config.runtime.cgroupManager.rawValue)),
-      ("default_id_mappings", .object([("uids", .null), ("gids", .null)])),
+      // No user namespace of the daemon's own: the identity mapping, as CRI-O reports it.
+      ("default_id_mappings", .object([("uids", identity), ("gids", identity)])),
     ])
   }
 }

@@ -3,6 +3,8 @@ public enum DaemonError: Error, Sendable, CustomStringConvertible {
   case alreadyRunning(path: String)
   case socket(path: String, reason: String)
   case directory(path: String, reason: String)
+  /// The metrics endpoint of `[crio.metrics]` cannot be served.
+  case metrics(String)
 
   public var description: String {
     switch self {
@@ -12,6 +14,8 @@ public enum DaemonError: Error, Sendable, CustomStringConvertible {
       "cannot listen on \(path): \(reason)"
     case .directory(let path, let reason):
       "cannot create directory \(path): \(reason)"
+    case .metrics(let reason):
+      reason
     }
   }
 }

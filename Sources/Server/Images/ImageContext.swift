@@ -19,7 +19,7 @@ public final class ImageContext: Sendable {
 
   /// Opens the stores under the configured root and reads the registry
   /// configuration; removes what an interrupted pull left behind.
-  public init(config: CrioConfig, logger: Logger) throws {
+  init(config: CrioConfig, logger: Logger, metrics: CrioMetrics = .disabled) throws {
     self.logger = logger
     registries = try RegistriesConf.load(path: config.image.registriesConf, dropInDir: config.image.registriesConfDir)
     let policyPath = config.image.signaturePolicy.isEmpty ? "/etc/containers/policy.json" : config.image.signaturePolicy
@@ -37,7 +37,7 @@ public final class ImageContext: Sendable {
     puller = ImagePuller(
       settings: ImagePuller.Settings(config: config.image),
       registries: registries, policy: policy, client: client,
-      blobs: blobs, layers: layers, records: records, leases: LayerLeases(), logger: logger)
+      blobs: blobs, layers: layers, records: records, leases: LayerLeases(), metrics: metrics, logger: logger)
   }
 
   /// Stops the registry client's connections.

@@ -34,15 +34,18 @@ final class ImagePuller: Sendable {
   private let layers: LayerStore
   private let records: ImageStore
   private let logger: Logger
-  private let pulls = SharedWork<String, ImageRecord>()
+  private let metrics: CrioMetrics
+  private let pulls = SharedWork<String, (ImageRecord, Int64)>()
   private let layerWork = SharedWork<Digest, UnpackedLayer>()
   let leases: LayerLeases
 
   init(
     settings: Settings, registries: RegistriesConf, policy: SignaturePolicy, client: RegistryClient,
-    blobs: BlobStore, layers: LayerStore, records: ImageStore, leases: LayerLeases, logger: Logger
+    blobs: BlobStore, layers: LayerStore, records: ImageStore, leases: LayerLeases, metrics: CrioMetrics = .disabled,
+    logger: Logger
   ) {
     self.leases = leases
+    self.metrics = metrics
     self.settings = settings
     self.registries = registries
     self.policy = policy
@@ -55,6 +58,19 @@ final class ImagePuller: Sendable {
 
   /// Pulls `name` (as the user typed it) and returns the stored image.
   func pull(_ name: String, credentials: Credentials?) async throws -> ImageRecord {
+    let started = ContinuousClock.now
+    do {
+      let (record, downloaded) = try await pullCandidates(name, credentials: credentials)
+      metrics.recordPullSuccess(image: name, downloaded: downloaded, duration: ContinuousClock.now - started)
+      return record
+    } catch {
+      metrics.recordPullFailure(image: name, reason: PullFailureReason.label(for: error))
+      throw error
+    }
+  }
+
+  /// The image and the bytes of layers this pull found missing.
+  private func pullCandidates(_ name: String, credentials: Credentials?) async throws -> (ImageRecord, Int64) {
     let candidates = try registries.candidates(for: name)
     var failures: [String] = []
     for reference in candidates {
@@ -74,19 +90,19 @@ final class ImagePuller: Sendable {
     throw RegistryError.notFound(what: "image \"\(name)\" in any search registry (\(failures.joined(separator: "; ")))")
   }
 
-  private func pull(_ reference: ImageReference, credentials: Credentials?) async throws -> ImageRecord {
+  private func pull(_ reference: ImageReference, credentials: Credentials?) async throws -> (ImageRecord, Int64) {
     let started = ContinuousClock.now
     logger.info("Pulling image", metadata: ["image": "\(reference)"])
     let endpoints = try registries.endpoints(for: reference, extraInsecure: settings.insecureRegistries)
     var lastError: (any Error)?
     for endpoint in endpoints {
       do {
-        let record = try await pull(reference, from: endpoint, credentials: credentials)
+        let (record, downloaded) = try await pull(reference, from: endpoint, credentials: credentials)
         logger.info("Pulled image", metadata: [
           "image": "\(reference)", "id": "\(record.id.hex)", "from": "\(endpoint.host)",
           "duration": "\(ContinuousClock.now - started)",
         ])
-        return record
+        return (record, downloaded)
       } catch let error as RegistryError where endpoint.isMirror {
         // A mirror that fails is skipped, as containers/image does.
         logger.warning("Mirror failed; trying the next source", metadata: ["mirror": "\(endpoint.host)", "error": "\(error)"])
@@ -96,7 +112,9 @@ final class ImagePuller: Sendable {
     throw lastError ?? RegistryError.unavailable(host: reference.registry, detail: "no endpoint to pull from")
   }
 
-  private func pull(_ reference: ImageReference, from endpoint: Endpoint, credentials: Credentials?) async throws -> ImageRecord {
+  private func pull(
+    _ reference: ImageReference, from endpoint: Endpoint, credentials: Credentials?
+  ) async throws -> (ImageRecord, downloaded: Int64) {
     var fetched = try await client.fetchManifest(endpoint, reference: reference.tagOrDigest, credentials: credentials)
     if MediaType.isSchema1(fetched.mediaType) {
       throw OCIError.unsupportedMediaType(fetched.mediaType)
@@ -117,18 +135,25 @@ final class ImagePuller: Sendable {
         kind: "image", reason: "the manifest has \(manifest.layers.count) layers but the config lists \(config.rootfs.diffIDs.count) diff IDs")
     }
     let chain = chainIDs(of: config.rootfs.diffIDs)
+    let imageSize = manifest.layers.reduce(Int64(configBytes.count)) { $0 + $1.size }
     let layerJobs = manifest.layers.enumerated().map { index, descriptor in
-      LayerJob(descriptor: descriptor, diffID: config.rootfs.diffIDs[index], chainID: chain[index])
+      LayerJob(
+        image: reference.description, imageSize: imageSize, descriptor: descriptor,
+        diffID: config.rootfs.diffIDs[index], chainID: chain[index])
+    }
+    if (try? records.image(id: manifest.config.digest)) != nil {
+      // CRI-O's "skipped" pull: the image is stored already.
+      metrics.recordSkippedPull(image: reference.description, size: imageSize)
     }
     // Leased until the record that references them is saved (see LayerLeases).
     await leases.lease(chain)
     do {
-      try await fetchLayers(layerJobs, endpoint: endpoint, credentials: credentials)
+      let downloaded = try await fetchLayers(layerJobs, endpoint: endpoint, credentials: credentials)
       let record = try await Blocking.run { [self, fetched] in
         try save(reference: reference, manifest: manifest, fetched: fetched, configBytes: configBytes, chain: chain)
       }
       await leases.release(chain)
-      return record
+      return (record, downloaded)
     } catch {
       await leases.release(chain)
       // Layers this failed pull unpacked and nothing else uses are garbage.
@@ -164,15 +189,21 @@ final class ImagePuller: Sendable {
   }
 
   private struct LayerJob: Sendable {
+    /// The image being pulled, as metrics name it, and its size.
+    let image: String
+    let imageSize: Int64
     let descriptor: Descriptor
     let diffID: Digest
     let chainID: Digest
   }
 
   /// Downloads and unpacks the layers not yet on disk, at most
-  /// `maxParallelDownloads` at a time.
-  private func fetchLayers(_ jobs: [LayerJob], endpoint: Endpoint, credentials: Credentials?) async throws {
+  /// `maxParallelDownloads` at a time; returns their compressed size.
+  private func fetchLayers(_ jobs: [LayerJob], endpoint: Endpoint, credentials: Credentials?) async throws -> Int64 {
     let missing = jobs.filter { !layers.contains(chainID: $0.chainID) }
+    for job in jobs where !missing.contains(where: { $0.chainID == job.chainID }) {
+      metrics.recordReusedLayer(image: job.image, digest: job.descriptor.digest.description)
+    }
     try await withThrowingTaskGroup(of: Void.self) { group in
       var next = 0
       func startNext() {
@@ -188,6 +219,7 @@ final class ImagePuller: Sendable {
       for _ in 0..<settings.maxParallelDownloads { startNext() }
       while try await group.next() != nil { startNext() }
     }
+    return missing.reduce(0) { $0 + $1.descriptor.size }
   }
 
   private func fetchLayer(_ job: LayerJob, endpoint: Endpoint, credentials: Credentials?) async throws -> UnpackedLayer {
@@ -199,6 +231,9 @@ final class ImagePuller: Sendable {
     try await client.fetchBlob(
       endpoint, digest: job.descriptor.digest, expectedSize: job.descriptor.size, credentials: credentials,
       to: temporary, progressTimeout: settings.progressTimeout)
+    metrics.recordPulledBlob(
+      image: job.image, digest: job.descriptor.digest.description, mediaType: job.descriptor.mediaType,
+      size: job.descriptor.size, imageSize: job.imageSize)
     try Task.checkCancellation()
     // Unpacking is CPU and disk work: off the cooperative pool.
     let layers = self.layers

@@ -24,9 +24,13 @@ final class ContainerEventHub: Sendable {
   /// learns of them without waiting for its next relist.
   private let retained = Mutex<(events: [Event], keeping: Bool)>(([], true))
 
-  init(enabled: Bool, capacity: Int = 1024) {
+  /// Told how many events a dropped subscriber lost.
+  private let onDrop: @Sendable (Int) -> Void
+
+  init(enabled: Bool, capacity: Int = 1024, onDrop: @escaping @Sendable (Int) -> Void = { _ in }) {
     self.enabled = enabled
     self.capacity = capacity
+    self.onDrop = onDrop
   }
 
   func setStatusSource(_ source: @escaping StatusSource) {
@@ -47,7 +51,10 @@ final class ContainerEventHub: Sendable {
       event.containersStatuses = statuses.containers
     }
     if keeping { retained.withLock { $0.events.append(event) } }
-    for subscriber in targets { subscriber.deliver(event) }
+    for subscriber in targets {
+      let dropped = subscriber.deliver(event)
+      if dropped > 0 { onDrop(dropped) }
+    }
   }
 
   /// Recovery is over: its events are replayed to subscribers for `window`
@@ -104,7 +111,11 @@ final class ContainerEventHub: Sendable {
       self.onEnd = onEnd
     }
 
-    func deliver(_ event: Event) {
+    /// Queues the event, or hands it to a waiting reader; returns how many
+    /// events were dropped (the queue and this one) when it overflowed.
+    @discardableResult
+    func deliver(_ event: Event) -> Int {
+      var dropped = 0
       let resume = state.withLock { state -> (CheckedContinuation<Event?, any Error>, Result<Event?, any Error>)? in
         guard !state.finished, !state.overflowed else { return nil }
         if let waiter = state.waiter {
@@ -113,6 +124,7 @@ final class ContainerEventHub: Sendable {
         }
         guard state.queue.count < capacity else {
           state.overflowed = true
+          dropped = state.queue.count + 1
           state.queue = []
           return nil
         }
@@ -121,6 +133,7 @@ final class ContainerEventHub: Sendable {
       }
       if let (waiter, result) = resume { waiter.resume(with: result) }
       if state.withLock({ $0.overflowed }) { onEnd() }
+      return dropped
     }
 
     func next() async throws -> Event? {
