@@ -59,6 +59,29 @@ struct GlobalOptions: ParsableArguments {
   @Option(name: .customLong("pause-image"), help: "Pause image ([crio.image] pause_image).")
   var pauseImage: String?
 
+  @Flag(name: .customLong("enable-metrics"), help: "Serve Prometheus metrics ([crio.metrics] enable_metrics).")
+  var enableMetrics = false
+
+  @Option(name: .customLong("metrics-host"), help: "Address of the metrics endpoint (metrics_host).")
+  var metricsHost: String?
+
+  @Option(name: .customLong("metrics-port"), help: "Port of the metrics endpoint (metrics_port).")
+  var metricsPort: Int?
+
+  @Option(name: .customLong("metrics-socket"), help: "Unix socket the metrics are served on as well (metrics_socket).")
+  var metricsSocket: String?
+
+  @Option(name: .customLong("metrics-cert"), help: "Certificate for HTTPS metrics (metrics_cert).")
+  var metricsCert: String?
+
+  @Option(name: .customLong("metrics-key"), help: "Key for HTTPS metrics (metrics_key).")
+  var metricsKey: String?
+
+  @Option(
+    name: .customLong("metrics-collectors"), parsing: .singleValue,
+    help: "Collectors to serve, repeatable or comma-separated (metrics_collectors).")
+  var metricsCollectors: [String] = []
+
   /// The effective configuration: files, then these flags, validated.
   func loadConfig() throws(ConfigError) -> (config: CrioConfig, warnings: [String]) {
     let loader = ConfigLoader(systemdIsRunning: access("/run/systemd/system", F_OK) == 0)
@@ -79,6 +102,15 @@ struct GlobalOptions: ParsableArguments {
     if let registriesConf { config.image.registriesConf = registriesConf }
     if let signaturePolicy { config.image.signaturePolicy = signaturePolicy }
     if let pauseImage { config.image.pauseImage = pauseImage }
+    if enableMetrics { config.metrics.enableMetrics = true }
+    if let metricsHost { config.metrics.metricsHost = metricsHost }
+    if let metricsPort { config.metrics.metricsPort = metricsPort }
+    if let metricsSocket { config.metrics.metricsSocket = metricsSocket }
+    if let metricsCert { config.metrics.metricsCert = metricsCert }
+    if let metricsKey { config.metrics.metricsKey = metricsKey }
+    if !metricsCollectors.isEmpty {
+      config.metrics.metricsCollectors = metricsCollectors.flatMap { $0.split(separator: ",").map(String.init) }
+    }
     if let logLevel {
       guard let level = LogLevel(parsing: logLevel) else {
         throw ConfigError(flag: "--log-level", message: "expected one of trace, debug, info, warn, error, fatal, panic; got \"\(logLevel)\"")

@@ -28,6 +28,20 @@ import Support
     #expect(result.stderr.contains("upstart"))
   }
 
+  @Test func metricsFlagsSetTheMetricsTable() async throws {
+    let result = try await crio([
+      "config", "--config", "", "--config-dir", "", "--enable-metrics", "--metrics-port", "9137",
+      "--metrics-socket", "/run/crio/metrics.sock", "--metrics-collectors", "operations_total,processes_defunct",
+      "--metrics-collectors", "crio_containers_oom_total",
+    ])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stdout.contains("enable_metrics = true"))
+    #expect(result.stdout.contains("metrics_port = 9137"))
+    #expect(result.stdout.contains("metrics_socket = \"/run/crio/metrics.sock\""))
+    #expect(result.stdout.contains(#""operations_total","#) && result.stdout.contains(#""crio_containers_oom_total","#))
+    #expect(!result.stdout.contains(#""operations_errors_total""#))
+  }
+
   @Test func aMissingExplicitConfigFileIsAnError() async throws {
     let result = try await crio(["config", "--config", "/nonexistent/crio.conf"])
     #expect(result.status == 1)

@@ -54,6 +54,8 @@ import Testing
       let oom = try await kit.create(cri, pod: pod, hungry)
       try await kit.start(cri, oom)
       #expect(try await kit.waitUntilExited(cri, oom).reason == "OOMKilled")
+      // What the inspection API calls it, the metrics will label it.
+      let described = try UnixHTTP.get("/containers/\(oom)", socket: daemon.socket).body
       for id in [plain, oom] { _ = try await cri.runtime.removeContainer(.with { $0.containerID = id }) }
       // A failed call and a failed pull.
       await #expect(throws: RPCError.self) { try await cri.runtime.containerStatus(.with { $0.containerID = "0123456789ab" }) }
@@ -84,6 +86,7 @@ import Testing
       let oomKills = after.families.flatMap(\.samples).filter { $0.name == "container_runtime_crio_containers_oom_count_total" }
       #expect(oomKills.map(\.labels["name"]) == ["k8s_hungry_\(try #require(ListedName.podPart(oomKills.first?.labels["name"])))"])
       #expect(oomKills.first?.value == 1)
+      #expect(oomKills.first.map { described.contains(#""name":"\#($0.labels["name"] ?? "")""#) } == true, "\(described)")
       #expect(after.value("container_runtime_crio_containers", ["state": "running"]) == 0)
       #expect(after.value("container_runtime_crio_monitor_processes") == 0)
 
