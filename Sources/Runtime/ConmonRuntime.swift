@@ -202,7 +202,7 @@ public final class ConmonRuntime: ContainerRuntime {
     do {
       // Spawning blocks the thread until conmon has exec'd: off the cooperative pool.
       let (conmonPath, syncEnd, startEnd, environment) = (config.conmonPath, sync[1], start[0], environment)
-      conmon = try await Blocking.run { () throws(SystemError) in
+      conmon = try await Blocking.spawn { () throws(SystemError) in
         try Processes.spawn(
           conmonPath, arguments, stdout: layout.monitorOutput, stderr: layout.monitorOutput,
           // conmon writes some files (its "oom" marker) relative to its

@@ -12,10 +12,28 @@ import Glibc
 /// another pool: it runs on the same threads.) The pool's threads run at a
 /// lower priority (nice 5), so on a busy node the RPCs kubelet waits on are
 /// scheduled before background unpacking.
+///
+/// Process spawns have threads of their own at the daemon's priority: a
+/// child inherits the nice value of the thread that forks it, and conmon,
+/// runc and through them every container must not run at the daemon's
+/// background priority.
 public enum Blocking {
   private static let pool = ThreadPool(threads: 8, niceness: 5)
+  private static let spawning = ThreadPool(threads: 2, niceness: 0)
 
   public static func run<T: Sendable, E: Error>(_ body: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
+    try await run(on: pool, body)
+  }
+
+  /// Runs a process spawn (which blocks until the child has exec'd) off the
+  /// cooperative pool, on a thread at the daemon's own priority.
+  public static func spawn<T: Sendable, E: Error>(_ body: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
+    try await run(on: spawning, body)
+  }
+
+  private static func run<T: Sendable, E: Error>(
+    on pool: ThreadPool, _ body: @escaping @Sendable () throws(E) -> T
+  ) async throws(E) -> T {
     let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, E>, Never>) in
       pool.submit {
         do throws(E) {
@@ -28,10 +46,14 @@ public enum Blocking {
     return try result.get()
   }
 
-  /// Lowers the calling thread's scheduling priority by `niceness` (Linux
-  /// keeps nice values per thread).
+  /// Sets the calling thread's nice value to the daemon's own (its main
+  /// thread's) plus `niceness`. Linux keeps nice values per thread, and a
+  /// new thread starts with its creator's, so a pool made from a background
+  /// thread would otherwise keep that thread's priority.
   public static func lowerThreadPriority(by niceness: Int32) {
-    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
+    let which = __priority_which_t(PRIO_PROCESS.rawValue)
+    let base = getpriority(which, id_t(getpid()))
+    _ = setpriority(which, 0, base + niceness)
   }
 }
 

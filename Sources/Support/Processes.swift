@@ -120,7 +120,7 @@ public enum Processes {
     let dir = try Files.makeTemporaryDirectory(prefix: "crio-run")
     defer { Files.removeTree(dir) }
     // Spawning blocks the thread until the child has exec'd: off the cooperative pool.
-    let pid = try await Blocking.run { () throws(SystemError) in
+    let pid = try await Blocking.spawn { () throws(SystemError) in
       try spawn(executable, arguments, stdout: dir + "/out", stderr: dir + "/err")
     }
     guard let status = await wait(pid, timeout: timeout) else {

@@ -30,6 +30,42 @@ import Testing
     return (lines, status)
   }
 
+  /// The daemon does its background work at a lower priority; nothing it
+  /// starts may inherit that: containers, exec'd commands and the pod's
+  /// init run at the daemon's own niceness.
+  @Test func containersAndExecsRunAtTheDaemonsPriority() async throws {
+    let kit = ContainerTests()
+    try await kit.withPod(pod: { $0.linux.securityContext.namespaceOptions.pid = .pod }) { cri, daemon, pod in
+      let daemonNice = try #require(Self.niceness(of: "/proc/\(daemon.pid)/stat"))
+      let id = try await kit.create(cri, pod: pod, ContainerTests.container("nice", "sleep 1000"))
+      try await kit.start(cri, id)
+      // Every process of the pod's PID namespace: its init, the container's
+      // process, and the exec'd shell reading them.
+      let answer = try await cri.runtime.execSync(.with {
+        $0.containerID = id
+        $0.cmd = ["/bin/sh", "-c", "for stat in /proc/[0-9]*/stat; do cat $stat; echo; done"]
+        $0.timeout = 10
+      })
+      let stats = String(decoding: answer.stdout, as: UTF8.self).split(separator: "\n").map(String.init)
+      let commands = stats.compactMap { line in line.firstRange(of: "(").map { String(line[$0.upperBound...].prefix { $0 != ")" }) } }
+      #expect(commands.contains("pause") && commands.contains("sleep") && commands.contains("sh"), "\(commands)")
+      for line in stats {
+        #expect(Self.niceness(ofStat: line) == daemonNice, "\(line)")
+      }
+    }
+  }
+
+  /// Field 19 of /proc/<pid>/stat, after the command name's closing parenthesis.
+  static func niceness(ofStat stat: String) -> Int? {
+    guard let close = stat.lastIndex(of: ")") else { return nil }
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    return fields.count > 16 ? Int(fields[16]) : nil
+  }
+
+  static func niceness(of path: String) -> Int? {
+    (try? Files.read(path)).flatMap(niceness(ofStat:))
+  }
+
   @Test func usersAndGroupsResolveByIDAndByNameInTheImage() async throws {
     try await kit.withPod { cri, _, pod in
       // The image's own user, 1000:1000, with a supplemental group added.
