@@ -6,7 +6,10 @@ struct Crio: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "crio",
     abstract: "A Kubernetes container runtime (CRI) daemon, a drop-in for CRI-O.",
-    subcommands: [DaemonCommand.self, ConfigCommand.self, VersionCommand.self, StatusCommand.self, InstallCNIConfigCommand.self, PinnsCommand.self],
+    subcommands: [
+      DaemonCommand.self, ConfigCommand.self, VersionCommand.self, StatusCommand.self, InstallCNIConfigCommand.self,
+      CompletionCommand.self, ManCommand.self, PinnsCommand.self,
+    ],
     defaultSubcommand: DaemonCommand.self
   )
 }

@@ -42,6 +42,43 @@ import Support
     #expect(!result.stdout.contains(#""operations_errors_total""#))
   }
 
+  /// crio(8) is the command line's own help and crio.conf(5) the schema's
+  /// keys, so neither can drift; groff finds nothing to warn about.
+  @Test func manualPagesCoverEveryCommandAndKey() async throws {
+    let directory = try Files.makeTemporaryDirectory(prefix: "crio-man")
+    defer { Files.removeTree(directory) }
+    let command = try await crio(["man"])
+    #expect(command.status == 0, "\(command.stderr)")
+    #expect(command.stdout.hasPrefix(".TH CRIO 8 "))
+    for name in ["config", "version", "status containers", "install\\-cni\\-config", "completion", "man", "\\-\\-enable\\-metrics"] {
+      #expect(command.stdout.contains(name), "\(name)")
+    }
+    let conf = try await crio(["man", "--section", "5"])
+    #expect(conf.status == 0)
+    let defaults = try await crio(["config", "--default"])
+    let keys = defaults.stdout.split(separator: "\n").compactMap { line -> String? in
+      guard !line.hasPrefix("#"), let equals = line.firstRange(of: " = ") else { return nil }
+      return String(line[..<equals.lowerBound])
+    }
+    #expect(keys.count > 80)
+    for key in Set(keys) {
+      #expect(conf.stdout.contains("\\fB\(key.replacing("-", with: "\\-"))\\fR = "), "\(key)")
+    }
+    for (name, page) in [("crio.8", command.stdout), ("crio.conf.5", conf.stdout)] {
+      try Files.write(directory + "/" + name, page)
+      let checked = try await Processes.run("/usr/bin/groff", ["-ww", "-z", "-man", directory + "/" + name])
+      #expect(checked.status == 0 && checked.stderr.isEmpty, "\(name): \(checked.stderr)")
+    }
+  }
+
+  @Test func completionScriptsForEachShell() async throws {
+    for (shell, marker) in [("bash", "-F _crio crio"), ("zsh", "#compdef crio"), ("fish", "complete -c 'crio'")] {
+      let script = try await crio(["completion", shell])
+      #expect(script.status == 0 && script.stdout.contains(marker), "\(shell)")
+    }
+    #expect(try await crio(["completion", "tcsh"]).status != 0)
+  }
+
   @Test func aMissingExplicitConfigFileIsAnError() async throws {
     let result = try await crio(["config", "--config", "/nonexistent/crio.conf"])
     #expect(result.status == 1)

@@ -40,6 +40,7 @@ public struct Daemon: Sendable {
   public func run() async throws {
     let config = self.config
     let logger = self.logger
+    SystemdNotify.claimSocket()
     Self.returnLargeAllocations()
     try makeDirectories(config.root, mode: 0o700)
     try makeDirectories(config.runroot, mode: 0o700)
@@ -112,6 +113,8 @@ public struct Daemon: Sendable {
       http1Responder: { await inspect.respond(to: $0) },
       onListening: {
         logger.info("Serving CRI on the socket", metadata: ["socket": "\(config.api.listen)", "version": "\(ProjectVersion.version)"])
+        // Type=notify: systemd (and kubelet after it) may go on now.
+        SystemdNotify.ready()
       }
     )
     var connection = HTTP2ServerTransport.Config.Connection.defaults
@@ -155,10 +158,13 @@ public struct Daemon: Sendable {
       group.addTask {
         for await signal in signals.stream {
           if signal == SIGHUP {
+            SystemdNotify.reloading()
             reload(running: config)
+            SystemdNotify.ready()
             continue
           }
           logger.info("Received signal, shutting down", metadata: ["signal": "\(signalName(signal))"])
+          SystemdNotify.stopping()
           stopping.set()
           server.beginGracefulShutdown()
           try await Task.sleep(for: Self.shutdownGrace)

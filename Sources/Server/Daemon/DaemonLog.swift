@@ -46,8 +46,22 @@ public struct DaemonLogHandler: LogHandler {
     set { metadata[key] = newValue }
   }
 
+  /// Under systemd with stderr going to the journal (`$JOURNAL_STREAM`
+  /// names stderr's device and inode), each line starts with its syslog
+  /// priority (`<6>`), which journald turns into the entry's priority, and
+  /// carries no time of its own: the journal stamps every entry.
+  static let toJournal: Bool = {
+    guard let stream = getenv("JOURNAL_STREAM").map({ String(cString: $0) }) else { return false }
+    var info = stat()
+    guard fstat(2, &info) == 0 else { return false }
+    return stream == "\(info.st_dev):\(info.st_ino)"
+  }()
+
   public func log(event: LogEvent) {
-    var line = "time=\"\(Self.timestamp())\" level=\(Self.name(of: event.level)) msg=\(Self.quote(event.message.description))"
+    var line =
+      Self.toJournal
+      ? "<\(Self.syslogPriority(of: event.level))>level=\(Self.name(of: event.level)) msg=\(Self.quote(event.message.description))"
+      : "time=\"\(Self.timestamp())\" level=\(Self.name(of: event.level)) msg=\(Self.quote(event.message.description))"
     var merged = metadata
     if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
     if let extra = event.metadata { merged.merge(extra) { $1 } }
@@ -59,6 +73,18 @@ public struct DaemonLogHandler: LogHandler {
     // One write(2) per event keeps concurrent lines whole.
     var bytes = Array(line.utf8)
     bytes.withUnsafeMutableBytes { _ = write(2, $0.baseAddress, $0.count) }
+  }
+
+  /// sd-daemon(3)'s priorities: debug 7 … critical 2.
+  static func syslogPriority(of level: Logger.Level) -> Int {
+    switch level {
+    case .trace, .debug: 7
+    case .info: 6
+    case .notice: 5
+    case .warning: 4
+    case .error: 3
+    case .critical: 2
+    }
   }
 
   static func name(of level: Logger.Level) -> String {
