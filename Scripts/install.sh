@@ -16,7 +16,16 @@ Scripts/install-deps.sh
 # daemon starts faster without dynamic relocation of the Swift libraries.
 echo "building crio (release)..."
 swift build -c release --static-swift-stdlib --product crio
-install -m 0755 "$(swift build -c release --static-swift-stdlib --show-bin-path)/crio" /usr/local/bin/crio
+# Installed stripped (less than half the size); the debug info goes beside
+# it in /usr/local/lib/debug, where the binary's debuglink and gdb find it.
+built="$(swift build -c release --static-swift-stdlib --show-bin-path)/crio"
+mkdir -p /usr/local/lib/debug
+objcopy --only-keep-debug --compress-debug-sections "$built" /usr/local/lib/debug/crio.debug
+chmod 0644 /usr/local/lib/debug/crio.debug
+install -m 0755 "$built" /usr/local/bin/crio.new
+strip --strip-unneeded /usr/local/bin/crio.new
+objcopy --add-gnu-debuglink=/usr/local/lib/debug/crio.debug /usr/local/bin/crio.new
+mv /usr/local/bin/crio.new /usr/local/bin/crio
 
 mkdir -p /etc/crio/crio.conf.d
 if [ ! -e /etc/crio/crio.conf ]; then

@@ -47,22 +47,27 @@ struct FoundationBench: AsyncParsableCommand {
     print("idle RSS after start: \(rssMiB(daemon.pid)) MiB")
 
     let latencies = try await CRIConnection.with(socket: daemon.socket) { cri in
-      // Warm the connection first: kubelet keeps one open.
-      for _ in 0..<50 { _ = try await cri.runtime.version(Runtime_V1_VersionRequest()) }
-      var samples: [Duration] = []
-      samples.reserveCapacity(calls)
-      for _ in 0..<calls {
-        let began = ContinuousClock.now
-        _ = try await cri.runtime.version(Runtime_V1_VersionRequest())
-        samples.append(ContinuousClock.now - began)
-      }
-      return samples
+      try await versionRoundTrips(cri, calls: calls, warmUp: 50)
     }
     report("Version round trip (\(calls) calls)", latencies, percentiles: [50, 90, 99])
     print("RSS after \(calls + 50) calls: \(rssMiB(daemon.pid)) MiB")
     _ = await daemon.stop()
     await daemon.cleanUp()
   }
+}
+
+/// Times `calls` Version round trips on one connection, after `warmUp`
+/// untimed ones (kubelet keeps its connection open and warm).
+func versionRoundTrips(_ cri: CRIConnection, calls: Int, warmUp: Int) async throws -> [Duration] {
+  for _ in 0..<warmUp { _ = try await cri.runtime.version(Runtime_V1_VersionRequest()) }
+  var samples: [Duration] = []
+  samples.reserveCapacity(calls)
+  for _ in 0..<calls {
+    let began = ContinuousClock.now
+    _ = try await cri.runtime.version(Runtime_V1_VersionRequest())
+    samples.append(ContinuousClock.now - began)
+  }
+  return samples
 }
 
 func report(_ name: String, _ samples: [Duration], percentiles: [Int] = [50, 90]) {

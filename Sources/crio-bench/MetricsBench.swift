@@ -28,15 +28,7 @@ struct MetricsBench: AsyncParsableCommand {
         let daemon = try DaemonProcess(config: config)
         try await daemon.waitUntilReady(timeout: .seconds(30))
         let samples = try await CRIConnection.with(socket: daemon.socket) { cri in
-          for _ in 0..<100 { _ = try await cri.runtime.version(Runtime_V1_VersionRequest()) }
-          var samples: [Duration] = []
-          samples.reserveCapacity(calls)
-          for _ in 0..<calls {
-            let began = ContinuousClock.now
-            _ = try await cri.runtime.version(Runtime_V1_VersionRequest())
-            samples.append(ContinuousClock.now - began)
-          }
-          return samples
+          try await versionRoundTrips(cri, calls: calls, warmUp: 100)
         }
         latencies[enabled]! += samples
         if enabled {

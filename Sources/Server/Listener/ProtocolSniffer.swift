@@ -120,26 +120,10 @@ final class ProtocolSniffer: ChannelDuplexHandler, RemovableChannelHandler {
 
   private func answerWhenComplete(context: ChannelHandlerContext) {
     guard let buffer = received else { return }
-    let request: HTTP1Request
-    switch ConnectionSniffing.parseHead(buffer.readableBytesView) {
-    case .incomplete:
-      return
-    case .tooLarge:
-      send(HTTP1Response(status: 431, reason: "Request Header Fields Too Large", body: "request head too large\n"), context: context)
-      return
-    case .malformed:
-      send(HTTP1Response(status: 400, reason: "Bad Request", body: "malformed request line\n"), context: context)
-      return
-    case .request(let parsed):
-      state = .http1Answered
-      request = parsed
-    }
-    let responder = self.responder
-    let promise = context.eventLoop.makePromise(of: HTTP1Response.self)
-    promise.completeWithTask { await responder(request) }
-    promise.futureResult.assumeIsolated().whenSuccess { response in
+    let answering = HTTP1Answering.answer(buffer.readableBytesView, on: context.eventLoop, responder: responder) { response in
       self.send(response, context: context)
     }
+    if answering { state = .http1Answered }
   }
 
   private func send(_ response: HTTP1Response, context: ChannelHandlerContext) {
@@ -148,5 +132,31 @@ final class ProtocolSniffer: ChannelDuplexHandler, RemovableChannelHandler {
     context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes))).assumeIsolated().whenComplete { _ in
       context.close(promise: nil)
     }
+  }
+}
+
+/// Answers the HTTP/1 request whose head has arrived (the inspection API on
+/// the CRI socket, the metrics endpoint): a bad head at once, a request
+/// once its responder has answered.
+enum HTTP1Answering {
+  /// False while the head is incomplete; true once the answer is on its
+  /// way to `send`, which runs on the event loop.
+  static func answer(
+    _ bytes: some Collection<UInt8>, on eventLoop: any EventLoop, responder: @escaping HTTP1Responder,
+    send: @escaping (HTTP1Response) -> Void
+  ) -> Bool {
+    switch ConnectionSniffing.parseHead(bytes) {
+    case .incomplete:
+      return false
+    case .tooLarge:
+      send(HTTP1Response(status: 431, reason: "Request Header Fields Too Large", body: "request head too large\n"))
+    case .malformed:
+      send(HTTP1Response(status: 400, reason: "Bad Request", body: "malformed request line\n"))
+    case .request(let request):
+      let promise = eventLoop.makePromise(of: HTTP1Response.self)
+      promise.completeWithTask { await responder(request) }
+      promise.futureResult.assumeIsolated().whenSuccess(send)
+    }
+    return true
   }
 }

@@ -109,23 +109,10 @@ private final class HTTP1Answerer: ChannelInboundHandler {
     guard !answered else { return }
     var bytes = unwrapInboundIn(data)
     if received == nil { received = bytes } else { received!.writeBuffer(&bytes) }
-    switch ConnectionSniffing.parseHead(received!.readableBytesView) {
-    case .incomplete:
-      return
-    case .tooLarge:
-      send(HTTP1Response(status: 431, reason: "Request Header Fields Too Large", body: "request head too large\n"), context: context)
-    case .malformed:
-      send(HTTP1Response(status: 400, reason: "Bad Request", body: "malformed request line\n"), context: context)
-    case .request(let request):
-      answered = true
-      received = nil
-      let responder = self.responder
-      let promise = context.eventLoop.makePromise(of: HTTP1Response.self)
-      promise.completeWithTask { await responder(request) }
-      promise.futureResult.assumeIsolated().whenSuccess { response in
-        self.send(response, context: context)
-      }
+    answered = HTTP1Answering.answer(received!.readableBytesView, on: context.eventLoop, responder: responder) { response in
+      self.send(response, context: context)
     }
+    if answered { received = nil }
   }
 
   private func send(_ response: HTTP1Response, context: ChannelHandlerContext) {
