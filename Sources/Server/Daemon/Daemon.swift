@@ -59,6 +59,7 @@ public struct Daemon: Sendable {
       let streaming = try await StreamingServer.start(
         configuration: try Self.streamingConfiguration(config.api), runtime: ContainerStreams(daemon: context), logger: logger)
       try await withCleanUp {
+        if config.metrics.enableMetrics { context.metrics.bootstrapMetricsSystem() }
         let metrics =
           config.metrics.enableMetrics
           ? try await MetricsServer.start(config: config.metrics, responder: { await context.metricsResponse(to: $0) }, logger: logger)

@@ -1,5 +1,6 @@
 import Config
 import Logging
+import enum CoreMetrics.MetricsSystem
 import Prometheus
 import Support
 import Synchronization
@@ -23,6 +24,13 @@ final class CrioMetrics: Sendable {
   private let counters = Mutex<[String: Counter]>([:])
   private let gauges = Mutex<[String: Gauge]>([:])
   private let layerSizes: ValueHistogram?
+
+  /// Makes swift-metrics' API (`Counter(label:)`, …) record into this
+  /// registry, for any library of the daemon that reports through it. Once
+  /// per process, by the daemon when metrics are on.
+  func bootstrapMetricsSystem() {
+    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+  }
 
   /// No collector at all: what the daemon records with when metrics are off.
   static let disabled = CrioMetrics(collectors: [])
