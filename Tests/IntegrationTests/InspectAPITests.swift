@@ -119,6 +119,12 @@ struct CAdvisorContainerInfo: Decodable {
       _ = try await cri.runtime.stopContainer(.with { $0.containerID = id; $0.timeout = 5 })
       #expect(try await kit.status(cri, id).state == .containerExited)
       _ = try await cri.runtime.removeContainer(.with { $0.containerID = id })
+      // A created container can be paused too (as in CRI-O), and removed so.
+      let created = try await kit.create(cri, pod: pod, ContainerTests.container("created", "sleep 1000"))
+      #expect(try UnixHTTP.get("/pause/\(created)", socket: daemon.socket).status == 200)
+      _ = try await cri.runtime.removeContainer(.with { $0.containerID = created })
+      let left = try await Processes.run(DaemonProcess.runcPath, ["--root", daemon.directory + "/runc", "list", "-q"])
+      #expect(!left.stdout.contains(created))
     }
   }
 

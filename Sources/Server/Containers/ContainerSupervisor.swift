@@ -144,6 +144,16 @@ final class ContainerSupervisor: Sendable {
 
   private func stopLocked(_ owner: ContainerOwner, timeout: Duration) async throws(CRIError) {
     var record = owner.record
+    if record.paused == true, record.state != .exited {
+      // A frozen process acts on no signal, SIGKILL included, until it is thawed.
+      do {
+        try await owner.runtime.resume(id: record.id)
+      } catch {
+        logger.debug("Resuming before the stop failed", metadata: ["id": "\(record.id)", "error": "\(error)"])
+      }
+      record.paused = nil
+      await write(record, to: owner)
+    }
     switch record.state {
     case .exited:
       return
@@ -156,16 +166,6 @@ final class ContainerSupervisor: Sendable {
       return
     case .running:
       break
-    }
-    if record.paused == true {
-      // A frozen process acts on no signal until it is thawed.
-      do {
-        try await owner.runtime.resume(id: record.id)
-      } catch {
-        logger.debug("Resuming before the stop failed", metadata: ["id": "\(record.id)", "error": "\(error)"])
-      }
-      record.paused = nil
-      await write(record, to: owner)
     }
     if owner.layout.recordedExit() == nil, timeout > .zero {
       do {
@@ -245,6 +245,9 @@ final class ContainerSupervisor: Sendable {
       let record = owner.record
       if record.state == .running, owner.layout.recordedExit() == nil {
         try await stopLocked(owner, timeout: .zero)
+      } else if record.paused == true {
+        // A created container paused: thawed, or runc's SIGKILL would wait.
+        try? await owner.runtime.resume(id: record.id)
       }
       do throws(RuntimeError) {
         try await owner.runtime.delete(id: record.id, force: true)
