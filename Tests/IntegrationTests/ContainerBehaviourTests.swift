@@ -30,6 +30,28 @@ import Testing
     return (lines, status)
   }
 
+  /// `read_only = true`, as a node operator sets it: the container cannot
+  /// write its root; /tmp, /var/tmp and /run are tmpfs seeded from the image.
+  @Test func readOnlyConfigMakesEveryRootReadOnly() async throws {
+    let kit = ContainerTests()
+    try await kit.withPod(extraConfig: "[crio.runtime]\nread_only = true\n") { cri, _, pod in
+      let id = try await kit.create(cri, pod: pod, ContainerTests.container("ro", "sleep 1000"))
+      try await kit.start(cri, id)
+      func run(_ script: String) async throws -> (code: Int32, stderr: String) {
+        let answer = try await cri.runtime.execSync(.with { $0.containerID = id; $0.cmd = ["/bin/sh", "-c", script]; $0.timeout = 10 })
+        return (answer.exitCode, String(decoding: answer.stderr, as: UTF8.self))
+      }
+      let root = try await run("echo x > /written")
+      #expect(root.code != 0 && root.stderr.contains("Read-only file system"), "\(root)")
+      // The image's user is 1000: /tmp and /var/tmp are everyone's (1777), /run root's (0755).
+      for path in ["/tmp/a", "/var/tmp/b"] {
+        let written = try await run("echo x > \(path)")
+        #expect(written.code == 0, "\(path): \(written.stderr)")
+      }
+      #expect(try await run("grep -q ' /run tmpfs ' /proc/mounts && grep -q ' / overlay ro' /proc/mounts").code == 0)
+    }
+  }
+
   /// The daemon does its background work at a lower priority; nothing it
   /// starts may inherit that: containers, exec'd commands and the pod's
   /// init run at the daemon's own niceness.

@@ -119,6 +119,17 @@ import Support
     await daemon.cleanUp()
   }
 
+  /// A VM or pod-monitor runtime handler is not built yet: start-up stops
+  /// naming the handler, instead of running its containers under runc.
+  @Test(arguments: ["vm", "pod"])
+  func anUnsupportedRuntimeTypeStopsStartUp(type: String) async throws {
+    let daemon = try DaemonProcess(config: "[crio.runtime.runtimes.kata]\nruntime_type = \"\(type)\"\n")
+    #expect(await daemon.waitForExit() == 1)
+    // The log quotes the message logrus-style (inner quotes escaped).
+    #expect(daemon.log().contains(#"[crio.runtime.runtimes.kata] runtime_type = \"\#(type)\" is not supported"#), "\(daemon.log())")
+    await daemon.cleanUp()
+  }
+
   @Test func aWrongTypeStopsStartUp() async throws {
     let daemon = try DaemonProcess(config: "[crio.api]\ngrpc_max_recv_msg_size = \"big\"\n")
     #expect(await daemon.waitForExit() == 1)

@@ -76,6 +76,29 @@ import Testing
     }
   }
 
+  /// `pinned_images` (and the pause image) come back as the CRI's
+  /// `pinned`, which keeps kubelet's image GC off them.
+  @Test func pinnedImagesAreReportedPinned() async throws {
+    try await RegistryServer.withRunning { registry in
+      try await TestImages.pushBusybox(to: registry)
+      try await TestImages.pushBusybox(to: registry, repository: "other", marker: "other")
+      // A drop-in, as an operator adds one (crio.conf has its [crio.image] already).
+      let dropIn = "[crio.image]\npinned_images = [\"\(registry.host)/busybox:*\"]\n"
+      try await withImageDaemon(registry: registry, prepare: { directory in
+        try Files.makeDirectories(directory + "/crio.conf.d", mode: 0o755)
+        try Files.write(directory + "/crio.conf.d/50-pinned.conf", dropIn)
+      }) { cri, _ in
+        _ = try await cri.pull("\(registry.host)/busybox:1")
+        _ = try await cri.pull("\(registry.host)/other:1")
+        let status = try await cri.image.imageStatus(.with { $0.image.image = "\(registry.host)/busybox:1" })
+        #expect(status.image.pinned)
+        let listed = try await cri.listImages()
+        #expect(listed.first { $0.repoTags.contains("\(registry.host)/busybox:1") }?.pinned == true)
+        #expect(listed.first { $0.repoTags.contains("\(registry.host)/other:1") }?.pinned == false)
+      }
+    }
+  }
+
   @Test func pulledLayersMountAsOverlay() async throws {
     try await RegistryServer.withRunning { registry in
       try await TestImages.pushBusybox(to: registry)

@@ -82,6 +82,23 @@ func invalidArgument(_ fixture: SpecFixture) -> String? {
 }
 
 @Suite struct ContainerSpecTests {
+  /// `read_only`: the root and the pod's files read-only, tmpfs (seeded
+  /// from the image) where programs write, a CRI mount still winning.
+  @Test func readOnlyMakesEveryRootReadOnlyWithWritableTmpfs() throws {
+    var fixture = try SpecFixture()
+    #expect(try fixture.build().root?.readonly == false)
+    fixture.inputs.readOnlyRootfs = true
+    fixture.inputs.config.mounts = [.with { $0.containerPath = "/tmp"; $0.hostPath = "/" }]
+    let spec = try fixture.build()
+    #expect(spec.root?.readonly == true)
+    let byDestination = Dictionary((spec.mounts ?? []).map { ($0.destination, $0) }, uniquingKeysWith: { $1 })
+    #expect(byDestination["/run"]?.type == "tmpfs")
+    #expect(byDestination["/run"]?.options?.contains("tmpcopyup") == true)
+    #expect(byDestination["/var/tmp"]?.options?.contains("mode=1777") == true)
+    #expect(byDestination["/tmp"]?.type == "bind", "the CRI mount replaces the tmpfs")
+    #expect(byDestination["/etc/hosts"]?.options?.contains("ro") == true)
+  }
+
   // MARK: Process arguments
 
   struct ArgsCase: Sendable, CustomTestStringConvertible {

@@ -37,6 +37,13 @@ final class ContainerContext: Sendable {
     layersDirectory = config.root + "/containers"
     var runtimes: [String: any ContainerRuntime] = [:]
     for (name, handler) in config.runtime.runtimes {
+      // conmon + runc is the one kind of runtime built; a VM (shim v2) or
+      // pod-monitor handler would otherwise run as runc, silently.
+      guard handler.runtimeType.isEmpty || handler.runtimeType == "oci" else {
+        throw DaemonError.unsupported(
+          "[crio.runtime.runtimes.\(name)] runtime_type = \"\(handler.runtimeType)\" is not supported by this daemon yet; "
+            + "use runtime_type = \"oci\" (runc-like runtimes under conmon)")
+      }
       let runtimePath = handler.runtimePath.isEmpty ? Self.lookUp(name) : handler.runtimePath
       let conmonPath = handler.monitorPath.isEmpty ? Self.lookUp("conmon") : handler.monitorPath
       let root = handler.runtimeRoot.isEmpty ? "/run/\(name)" : handler.runtimeRoot

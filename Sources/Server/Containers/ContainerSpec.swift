@@ -59,6 +59,9 @@ struct ContainerSpecInputs: Sendable {
   var annotationDevices: String? = nil
   /// `allowed_devices`: the host devices that annotation may name.
   var allowedDevices: [String] = []
+  /// `read_only`: every container's root file system is read-only, with
+  /// tmpfs on /run, /tmp and /var/tmp (as CRI-O gives them then).
+  var readOnlyRootfs = false
   /// The pod's own user namespace, which the container joins; nil is the host's.
   var userNamespace: PodUserNamespace? = nil
   /// Where the caller staged idmapped clones of the CRI mounts that have
@@ -124,7 +127,7 @@ enum ContainerSpecBuilder {
 
     var spec = Spec()
     spec.process = process
-    spec.root = Spec.Root(path: inputs.rootfs, readonly: security.readonlyRootfs)
+    spec.root = Spec.Root(path: inputs.rootfs, readonly: readOnlyRoot(inputs))
     if inputs.utsNamespace != nil, !inputs.hostname.isEmpty {
       spec.hostname = inputs.hostname
     }

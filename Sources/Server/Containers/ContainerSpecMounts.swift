@@ -11,12 +11,26 @@ extension ContainerSpecBuilder {
     var rootfsPropagation: String?
   }
 
+  /// The container asked for a read-only root, or `read_only` makes every root so.
+  static func readOnlyRoot(_ inputs: ContainerSpecInputs) -> Bool {
+    inputs.config.linux.securityContext.readonlyRootfs || inputs.readOnlyRootfs
+  }
+
   static func defaultMounts(_ inputs: ContainerSpecInputs) -> [Spec.Mount] {
     let security = inputs.config.linux.securityContext
     let privileged = security.privileged
-    let podFileMode = security.readonlyRootfs ? "ro" : "rw"
+    let podFileMode = readOnlyRoot(inputs) ? "ro" : "rw"
     let podFileOptions = ["bind", podFileMode, "nodev", "nosuid", "noexec"]
-    return [
+    // With `read_only`, the places programs expect to write are tmpfs,
+    // seeded from the image (runc's tmpcopyup), unless a CRI mount covers them.
+    let writable = inputs.readOnlyRootfs
+      ? [("/run", "mode=0755"), ("/tmp", "mode=1777"), ("/var/tmp", "mode=1777")].map { destination, mode in
+        Spec.Mount(
+          destination: destination, type: "tmpfs", source: "tmpfs",
+          options: ["rw", "noexec", "nosuid", "nodev", "tmpcopyup", mode])
+      }
+      : []
+    return writable + [
       Spec.Mount(destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"]),
       Spec.Mount(
         destination: "/dev", type: "tmpfs", source: "tmpfs",

@@ -5,6 +5,8 @@ public enum DaemonError: Error, Sendable, CustomStringConvertible {
   case directory(path: String, reason: String)
   /// The metrics endpoint of `[crio.metrics]` cannot be served.
   case metrics(String)
+  /// A configured feature this daemon does not have; the message names the key.
+  case unsupported(String)
 
   public var description: String {
     switch self {
@@ -14,7 +16,7 @@ public enum DaemonError: Error, Sendable, CustomStringConvertible {
       "cannot listen on \(path): \(reason)"
     case .directory(let path, let reason):
       "cannot create directory \(path): \(reason)"
-    case .metrics(let reason):
+    case .metrics(let reason), .unsupported(let reason):
       reason
     }
   }

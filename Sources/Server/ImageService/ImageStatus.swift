@@ -13,7 +13,7 @@ extension CRIImageService {
     var response = Runtime_V1_ImageStatusResponse()
     // The CRI answers an unknown image with an empty response, not NotFound.
     guard let record = try images.lookUp(request.image.image) else { return response }
-    response.image = Runtime_V1_Image(record)
+    response.image = Runtime_V1_Image(record, pinned: images.pinned.pins(record))
     if request.verbose {
       response.info = ["info": record.verboseInfo().rendered()]
     }
@@ -41,8 +41,9 @@ extension ImageContext {
 }
 
 extension Runtime_V1_Image {
-  init(_ record: ImageRecord) {
+  init(_ record: ImageRecord, pinned: Bool) {
     self.init()
+    self.pinned = pinned
     id = record.id.hex
     repoTags = record.repoTags
     repoDigests = record.repoDigests

@@ -28,10 +28,10 @@ extension ImageContext {
   func images(matching filter: Runtime_V1_ImageFilter) throws(CRIError) -> [Runtime_V1_Image] {
     let wanted = filter.image.image
     if !wanted.isEmpty {
-      return try lookUp(wanted).map { [Runtime_V1_Image($0)] } ?? []
+      return try lookUp(wanted).map { [Runtime_V1_Image($0, pinned: pinned.pins($0))] } ?? []
     }
     do {
-      return try records.list().map(Runtime_V1_Image.init)
+      return try records.list().map { Runtime_V1_Image($0, pinned: pinned.pins($0)) }
     } catch {
       throw CRIError.image(error)
     }

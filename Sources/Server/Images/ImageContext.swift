@@ -16,11 +16,14 @@ public final class ImageContext: Sendable {
   let records: ImageStore
   let puller: ImagePuller
   let logger: Logger
+  /// `pinned_images` and the pause image.
+  let pinned: PinnedImages
 
   /// Opens the stores under the configured root and reads the registry
   /// configuration; removes what an interrupted pull left behind.
   init(config: CrioConfig, logger: Logger, metrics: CrioMetrics = .disabled) throws {
     self.logger = logger
+    pinned = PinnedImages(config: config)
     registries = try RegistriesConf.load(path: config.image.registriesConf, dropInDir: config.image.registriesConfDir)
     let policyPath = config.image.signaturePolicy.isEmpty ? "/etc/containers/policy.json" : config.image.signaturePolicy
     policy = try ImageContext.loadPolicy(path: policyPath, explicit: !config.image.signaturePolicy.isEmpty, logger: logger)

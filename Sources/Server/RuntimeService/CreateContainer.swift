@@ -116,6 +116,7 @@ struct ContainerCreation: Sendable {
         seccompDefaultWhenEmpty: daemon.config.runtime.seccompUseDefaultWhenEmpty,
         additionalDevices: daemon.config.runtime.additionalDevices,
         annotationDevices: try annotationDevices(pod: pod), allowedDevices: daemon.config.runtime.allowedDevices,
+        readOnlyRootfs: daemon.config.runtime.readOnly,
         userNamespace: userNamespace, idmappedMountSources: idmappedSources))
       // The config is fsynced: off the cooperative pool.
       try await Blocking.run { () throws(Runtime.RuntimeError) in try OCIBundle.create(at: bundle, spec: spec) }

@@ -1,0 +1,90 @@
+import Support
+import Testing
+
+/// Every key the loader accepts must do something. A key is read when its
+/// property (the last component of its key path in ConfigSchema.swift) is
+/// used anywhere outside the Config module. The keys nothing reads yet are
+/// listed here: a new key without a reader fails this test, and so does a
+/// key that gained one but is still listed.
+@Suite struct KeyReadersTests {
+  /// Accepted, not acted on yet (issue 18 takes them one by one).
+  static let knownInert: Set<String> = [
+    // [crio]
+    "storage_option", "version_file", "version_file_persist", "internal_wipe", "clean_shutdown_file",
+    // [crio.api]
+    "grpc_max_send_msg_size",
+    // [crio.runtime]
+    "no_pivot", "add_inheritable_capabilities", "default_sysctls", "device_ownership_from_security_context",
+    "hooks_dir", "default_mounts_file", "log_to_journald", "bind_mount_prefix", "log_filter",
+    "minimum_mappable_uid", "minimum_mappable_gid", "ctr_stop_timeout", "drop_infra_ctr", "infra_ctr_cpuset",
+    "shared_cpuset", "pinns_path", "enable_criu_support", "absent_mount_sources_to_reject", "timezone",
+    // [crio.image]
+    "default_transport", "global_auth_file", "pause_image_auth_file", "pause_command", "signature_policy_dir",
+    "image_volumes", "big_files_temporary_dir", "auto_reload_registries",
+    // [crio.stats]
+    "stats_collection_period", "collection_period",
+    // [crio.runtime.runtimes.*]
+    "runtime_config_path", "monitor_cgroup", "monitor_env", "privileged_without_host_devices",
+  ]
+
+  /// Keys read through a property of another name.
+  static let readAs: [String: String] = ["pull_progress_timeout": "pullProgressTimeoutDuration"]
+
+  static var sources: String {
+    let here = #filePath
+    return String(here[..<here.range(of: "/Tests/ConfigTests/")!.lowerBound]) + "/Sources"
+  }
+
+  /// (key, property) for every key declared in ConfigSchema.swift.
+  static func declaredKeys() throws -> [(key: String, property: String)] {
+    let schema = try Files.read(sources + "/Config/ConfigSchema.swift")
+    return schema.split(separator: "\n").compactMap { line -> (String, String)? in
+      guard let keyPath = line.range(of: #"\."#) else { return nil }
+      let literals = line.split(separator: "\"", omittingEmptySubsequences: false).enumerated()
+        .filter { $0.offset % 2 == 1 }.map { String($0.element) }
+      // .kind("table", "key", …) or .kind(handlersTable, "key", …)
+      let key = line.contains("(\"") ? (literals.count > 1 ? literals[1] : "") : (literals.first ?? "")
+      let property = line[keyPath.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }
+      guard !key.isEmpty, key.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "_" }),
+        let last = property.split(separator: ".").last
+      else { return nil }
+      return (key, String(last))
+    }
+  }
+
+  /// The Swift sources outside Config (and the generated CRIAPI).
+  static func readerText() throws -> String {
+    var text = ""
+    func walk(_ directory: String) throws {
+      for name in try Files.list(directory) {
+        let path = directory + "/" + name
+        if Files.kind(of: path) == .directory {
+          if name != "Config" && name != "CRIAPI" { try walk(path) }
+        } else if name.hasSuffix(".swift") {
+          text += try Files.read(path) + "\n"
+        }
+      }
+    }
+    try walk(sources)
+    return text
+  }
+
+  static func isRead(_ property: String, in text: String) -> Bool {
+    var rest = Substring(text)
+    while let found = rest.range(of: "." + property) {
+      let next = rest[found.upperBound...].first
+      if next.map({ !($0.isLetter || $0.isNumber || $0 == "_") }) ?? true { return true }
+      rest = rest[found.upperBound...]
+    }
+    return false
+  }
+
+  @Test func everyKeyHasAReaderOrIsListedAsInert() throws {
+    let keys = try Self.declaredKeys()
+    #expect(keys.count > 80, "the schema parses: \(keys.count) keys")
+    let text = try Self.readerText()
+    let unread = Set(keys.filter { !Self.isRead(Self.readAs[$0.key] ?? $0.property, in: text) }.map(\.key))
+    #expect(unread.subtracting(Self.knownInert).isEmpty, "keys with no reader: \(unread.subtracting(Self.knownInert).sorted())")
+    #expect(Self.knownInert.subtracting(unread).isEmpty, "read now, drop from knownInert: \(Self.knownInert.subtracting(unread).sorted())")
+  }
+}
