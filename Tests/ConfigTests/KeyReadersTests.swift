@@ -19,7 +19,7 @@ import Testing
     "minimum_mappable_uid", "minimum_mappable_gid", "ctr_stop_timeout", "drop_infra_ctr", "infra_ctr_cpuset",
     "shared_cpuset", "pinns_path", "enable_criu_support", "absent_mount_sources_to_reject", "timezone",
     // [crio.image]
-    "default_transport", "global_auth_file", "pause_image_auth_file", "pause_command", "signature_policy_dir",
+    "default_transport", "pause_image_auth_file", "pause_command", "signature_policy_dir",
     "image_volumes", "big_files_temporary_dir", "auto_reload_registries",
     // [crio.stats]
     "stats_collection_period", "collection_period",

@@ -139,6 +139,32 @@ import Testing
     }
   }
 
+  /// `global_auth_file`: a pull whose request carries no credentials uses
+  /// the file's for the registry; the request's own still win.
+  @Test func theGlobalAuthFileServesPullsWithoutCredentials() async throws {
+    try await RegistryServer.withRunning(basicAuth: (user: "alice", password: "s3cret")) { registry in
+      let pushed = try await TestImages.pushBusybox(to: registry, credentials: ("alice", "s3cret"))
+      let directory = try Files.makeTemporaryDirectory(prefix: "crio-auth")
+      defer { Files.removeTree(directory) }
+      let authFile = directory + "/auth.json"
+      try Files.write(authFile, #"{"auths": {"\#(registry.host)": {"auth": "YWxpY2U6czNjcmV0"}}}"#, mode: 0o600)  // alice:s3cret
+      try await withImageDaemon(registry: registry, prepare: { daemonDirectory in
+        try Files.makeDirectories(daemonDirectory + "/crio.conf.d", mode: 0o755)
+        try Files.write(daemonDirectory + "/crio.conf.d/50-auth.conf", "[crio.image]\nglobal_auth_file = \"\(authFile)\"\n")
+      }) { cri, daemon in
+        let name = "\(registry.host)/busybox:1"
+        #expect(try await cri.pull(name) == pushed.configDigest.hex)
+        try await cri.remove(pushed.configDigest.hex)
+        try await expectFailure(
+          cri, daemon, pulling: name, code: .unauthenticated, mentioning: registry.host,
+          auth: Runtime_V1_AuthConfig.with { $0.username = "alice"; $0.password = "wrong" })
+        // The file is read at each pull: wrong credentials there fail the next one.
+        try Files.write(authFile, #"{"auths": {"\#(registry.host)": {"auth": "YWxpY2U6d3Jvbmc="}}}"#, mode: 0o600)
+        try await expectFailure(cri, daemon, pulling: name, code: .unauthenticated, mentioning: registry.host)
+      }
+    }
+  }
+
   @Test func interruptedDownloadsAreCleanedAtStart() async throws {
     // What a daemon killed in the middle of a pull leaves behind.
     let daemon = try DaemonProcess(prepare: { directory in

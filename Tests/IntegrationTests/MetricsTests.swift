@@ -120,6 +120,8 @@ import Testing
         _ = try await cri.runtime.version(Runtime_V1_VersionRequest())
       }
       let scrape = try await Scrape.fetch("http://127.0.0.1:\(port)/metrics")
+      #expect(await daemon.stop() == 0)
+      #expect(Files.kind(of: directory + "/metrics.sock") == .missing, "a clean stop removes the metrics socket")
       let names = Set(scrape.families.flatMap { $0.samples.map(\.name) })
       #expect(names == ["container_runtime_crio_operations_total", "container_runtime_crio_processes_defunct"])
       #expect(scrape.value("container_runtime_crio_operations_total", ["operation": "Version"]) == 1)

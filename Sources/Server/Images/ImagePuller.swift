@@ -16,9 +16,12 @@ final class ImagePuller: Sendable {
     var insecureRegistries: [String]
     var maxParallelDownloads: Int
     var progressTimeout: Duration?
+    /// `global_auth_file`: credentials for pulls whose request has none.
+    var globalAuthFile: String
 
     init(config: ImageConfig) {
       insecureRegistries = config.insecureRegistries
+      globalAuthFile = config.globalAuthFile
       maxParallelDownloads = max(1, config.maxParallelDownloads)
       // "0s" (CRI-O's default) means no limit.
       let timeout = config.pullProgressTimeoutDuration
@@ -79,6 +82,9 @@ final class ImagePuller: Sendable {
       }
       do {
         // Concurrent pulls of one reference share the work (and its result).
+        // No credentials in the request: those `global_auth_file` has for
+        // the reference, read at each pull (a rotated file counts at once).
+        let credentials = try credentials ?? AuthFile.load(path: settings.globalAuthFile).credentials(for: reference)
         return try await pulls.run(reference.description) { [self] in
           try await pull(reference, credentials: credentials)
         }

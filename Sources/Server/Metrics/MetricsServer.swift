@@ -18,10 +18,13 @@ final class MetricsServer: Sendable {
   private let channels: [any Channel]
   /// Where it listens, for the log and the tests (`host:port`, the socket).
   let addresses: [String]
+  /// `metrics_socket`, removed when the server stops.
+  private let socketPath: String?
 
-  private init(channels: [any Channel], addresses: [String]) {
+  private init(channels: [any Channel], addresses: [String], socketPath: String?) {
     self.channels = channels
     self.addresses = addresses
+    self.socketPath = socketPath
   }
 
   static func start(config: MetricsConfig, responder: @escaping HTTP1Responder, logger: Logger) async throws -> MetricsServer {
@@ -66,11 +69,13 @@ final class MetricsServer: Sendable {
     }
     logger.info(
       "Serving metrics", metadata: ["on": "\(addresses.joined(separator: ", "))", "via": "\(tls == nil ? "HTTP" : "HTTPS")"])
-    return MetricsServer(channels: channels, addresses: addresses)
+    return MetricsServer(
+      channels: channels, addresses: addresses, socketPath: config.metricsSocket.isEmpty ? nil : config.metricsSocket)
   }
 
   func stop() async {
     for channel in channels { try? await channel.close() }
+    if let socketPath { unlink(socketPath) }
   }
 
   /// HTTPS when both files are named (CRI-O's rule); when neither exists, a
