@@ -34,17 +34,10 @@ public enum SystemdNotify {
   @discardableResult
   public static func send(_ state: String, socketPath: String? = nil) -> Bool {
     guard let path = socketPath ?? socketFromEnvironment, !path.isEmpty else { return false }
-    guard path.hasPrefix("/") || path.hasPrefix("@") else { return false }
+    guard path.hasPrefix("/") || path.hasPrefix("@"), var (address, length) = UnixSocket.address(path) else { return false }
     let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     guard fd >= 0 else { return false }
     defer { close(fd) }
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    var name = Array(path.utf8)
-    if name.first == UInt8(ascii: "@") { name[0] = 0 }  // an abstract socket's name starts with NUL
-    guard name.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
-    withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: name) }
-    let length = socklen_t(MemoryLayout<sa_family_t>.size + name.count + (name.first == 0 ? 0 : 1))
     let bytes = Array(state.utf8)
     let sent = withUnsafePointer(to: &address) {
       $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in

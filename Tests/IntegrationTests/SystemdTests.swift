@@ -18,11 +18,9 @@ import Support
     init(directory: String) throws {
       path = directory + "/notify"
       fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-      var address = sockaddr_un()
-      address.sun_family = sa_family_t(AF_UNIX)
-      withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
+      guard var (address, length) = UnixSocket.address(path) else { throw SystemError(operation: "bind", path: path, code: ENAMETOOLONG) }
       let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
       }
       guard bound == 0 else { throw SystemError("bind", path: path) }
     }
