@@ -8,8 +8,9 @@ import Glibc
 
 /// TLS for the streaming server (CRI-O's `stream_enable_tls`) and the
 /// metrics endpoint: the certificate and key, and optionally a CA that
-/// client certificates must chain to. The files are read again when they change, so a rotated
-/// certificate is served to the next connection without a restart.
+/// client certificates must chain to. The files are read again when they
+/// change, so a rotated certificate is served to the next connection
+/// without a restart.
 public final class StreamingTLS: Sendable {
   public let certificatePath: String
   public let keyPath: String

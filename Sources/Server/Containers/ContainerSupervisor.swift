@@ -198,39 +198,34 @@ final class ContainerSupervisor: Sendable {
   /// Freezes it (the inspection API's `/pause/<id>`); only a running or
   /// created container can be paused, as in CRI-O.
   func pause(_ owner: ContainerOwner) async throws(CRIError) {
-    try await owner.lock.withLock { () async throws(CRIError) in
-      guard !owner.isRemoved else { throw CRIError.notFound("can't find the container with id \(owner.id)") }
-      var record = owner.record
-      guard record.state != .exited, record.paused != true else {
-        throw CRIError.failedPrecondition("container is not in running or created state, now is \(record.crioStatus)")
-      }
-      do throws(RuntimeError) {
-        try await owner.runtime.pause(id: record.id)
-      } catch {
-        throw CRIError.runtime(error, "pausing container \(record.id)")
-      }
-      record.paused = true
-      await write(record, to: owner)
-      logger.info("Paused container", metadata: ["id": "\(record.id)"])
-    }
+    try await setFrozen(owner, true)
   }
 
   /// Thaws a paused container (`/unpause/<id>`).
   func unpause(_ owner: ContainerOwner) async throws(CRIError) {
+    try await setFrozen(owner, false)
+  }
+
+  private func setFrozen(_ owner: ContainerOwner, _ frozen: Bool) async throws(CRIError) {
     try await owner.lock.withLock { () async throws(CRIError) in
       guard !owner.isRemoved else { throw CRIError.notFound("can't find the container with id \(owner.id)") }
       var record = owner.record
-      guard record.paused == true, record.state != .exited else {
-        throw CRIError.failedPrecondition("container is not in paused state, now is \(record.crioStatus)")
+      guard record.state != .exited, (record.paused == true) != frozen else {
+        let wanted = frozen ? "running or created" : "paused"
+        throw CRIError.failedPrecondition("container is not in \(wanted) state, now is \(record.crioStatus)")
       }
       do throws(RuntimeError) {
-        try await owner.runtime.resume(id: record.id)
+        if frozen {
+          try await owner.runtime.pause(id: record.id)
+        } else {
+          try await owner.runtime.resume(id: record.id)
+        }
       } catch {
-        throw CRIError.runtime(error, "resuming container \(record.id)")
+        throw CRIError.runtime(error, "\(frozen ? "pausing" : "resuming") container \(record.id)")
       }
-      record.paused = nil
+      record.paused = frozen ? true : nil
       await write(record, to: owner)
-      logger.info("Unpaused container", metadata: ["id": "\(record.id)"])
+      logger.info(frozen ? "Paused container" : "Unpaused container", metadata: ["id": "\(record.id)"])
     }
   }
 

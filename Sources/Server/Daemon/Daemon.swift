@@ -59,11 +59,12 @@ public struct Daemon: Sendable {
       let streaming = try await StreamingServer.start(
         configuration: try Self.streamingConfiguration(config.api), runtime: ContainerStreams(daemon: context), logger: logger)
       try await withCleanUp {
-        if config.metrics.enableMetrics { context.metrics.bootstrapMetricsSystem() }
-        let metrics =
-          config.metrics.enableMetrics
-          ? try await MetricsServer.start(config: config.metrics, responder: { await context.metricsResponse(to: $0) }, logger: logger)
-          : nil
+        var metrics: MetricsServer?
+        if config.metrics.enableMetrics {
+          context.metrics.bootstrapMetricsSystem()
+          metrics = try await MetricsServer.start(
+            config: config.metrics, responder: { await context.metricsResponse(to: $0) }, logger: logger)
+        }
         try await withCleanUp { try await serve(context, streaming: streaming) } cleanUp: { await metrics?.stop() }
       } cleanUp: {
         await streaming.stop()

@@ -58,10 +58,8 @@ public struct DaemonLogHandler: LogHandler {
   }()
 
   public func log(event: LogEvent) {
-    var line =
-      Self.toJournal
-      ? "<\(Self.syslogPriority(of: event.level))>level=\(Self.name(of: event.level)) msg=\(Self.quote(event.message.description))"
-      : "time=\"\(Self.timestamp())\" level=\(Self.name(of: event.level)) msg=\(Self.quote(event.message.description))"
+    let lead = Self.toJournal ? "<\(Self.syslogPriority(of: event.level))>" : "time=\"\(Self.timestamp())\" "
+    var line = lead + "level=\(Self.name(of: event.level)) msg=\(Self.quote(event.message.description))"
     var merged = metadata
     if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
     if let extra = event.metadata { merged.merge(extra) { $1 } }

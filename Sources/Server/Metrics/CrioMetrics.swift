@@ -168,28 +168,17 @@ final class CrioMetrics: Sendable {
   }
 
   /// `process_cpu_seconds_total` is a counter in Go's collector; the others
-  /// are gauges. Set from /proc at each scrape, so each is a gauge here but
-  /// for the counter, whose value only grows anyway.
+  /// are gauges. All are set from /proc at each scrape: the counter by a
+  /// reset and an increment (its value only grows anyway).
   private func processGauge(_ name: String, _ value: Double, _ help: String) {
-    let key = name
+    let descriptor = Self.descriptor(name, help: help)
     if name.hasSuffix("_total") {
-      let counter = counters.withLock { cache in
-        if let existing = cache[key] { return existing }
-        let made = registry.makeCounter(descriptor: Self.descriptor(name, help: help), labels: [])
-        cache[key] = made
-        return made
-      }
+      let counter = Self.cached(in: counters, key: name) { registry.makeCounter(descriptor: descriptor, labels: []) }
       counter.reset()
       counter.increment(by: value)
-      return
+    } else {
+      Self.cached(in: gauges, key: name) { registry.makeGauge(descriptor: descriptor, labels: []) }.set(to: value)
     }
-    let gauge = gauges.withLock { cache in
-      if let existing = cache[key] { return existing }
-      let made = registry.makeGauge(descriptor: Self.descriptor(name, help: help), labels: [])
-      cache[key] = made
-      return made
-    }
-    gauge.set(to: value)
   }
 
   // MARK: - series
@@ -200,25 +189,28 @@ final class CrioMetrics: Sendable {
   }
 
   private func counter(_ collector: MetricCollector, labels: [(String, String)] = [], help: String) -> Counter {
-    let key = Self.seriesKey(collector, labels)
-    return counters.withLock { cache in
-      if let existing = cache[key] { return existing }
-      let made = registry.makeCounter(descriptor: Self.descriptor(collector.metricName, help: help), labels: labels)
-      cache[key] = made
-      return made
+    Self.cached(in: counters, key: Self.seriesKey(collector, labels)) {
+      registry.makeCounter(descriptor: Self.descriptor(collector.metricName, help: help), labels: labels)
     }
   }
 
   private func setGauge(_ collector: MetricCollector, labels: [(String, String)], to value: Double, help: String) {
     guard collectors.contains(collector) else { return }
-    let key = Self.seriesKey(collector, labels)
-    let gauge = gauges.withLock { cache in
-      if let existing = cache[key] { return existing }
-      let made = registry.makeGauge(descriptor: Self.descriptor(collector.metricName, help: help), labels: labels)
-      cache[key] = made
+    Self.cached(in: gauges, key: Self.seriesKey(collector, labels)) {
+      registry.makeGauge(descriptor: Self.descriptor(collector.metricName, help: help), labels: labels)
+    }.set(to: value)
+  }
+
+  /// The series handle cached under `key`, made (and kept) the first time.
+  private static func cached<Handle>(
+    in cache: borrowing Mutex<[String: Handle]>, key: String, make: () -> Handle
+  ) -> Handle {
+    cache.withLock { handles in
+      if let existing = handles[key] { return existing }
+      let made = make()
+      handles[key] = made
       return made
     }
-    gauge.set(to: value)
   }
 
   private static func seriesKey(_ collector: MetricCollector, _ labels: [(String, String)]) -> String {
