@@ -12,8 +12,9 @@ if [ "${1:-}" = "--test" ]; then
   # compressors test layers are made with, busybox to build test images from.
   # openssl and curl make and check the stream server's TLS certificates.
   # python3-venv holds grpcio, the C-core gRPC client some tests talk through.
-  # prometheus scrapes the metrics endpoint in one test, as on a real node.
-  packages+=(busybox-static docker-registry apache2-utils gzip zstd iproute2 util-linux openssl curl python3 python3-venv prometheus)
+  # prometheus scrapes the metrics endpoint in one test, as on a real node;
+  # groff checks the generated man pages.
+  packages+=(busybox-static docker-registry apache2-utils gzip zstd iproute2 util-linux openssl curl python3 python3-venv prometheus groff-base)
 fi
 if [ "${1:-}" = "--bench" ]; then
   # The registry the pull benchmark serves from, and the peers it is compared with.
