@@ -245,7 +245,7 @@ let package = Package(
       name: "CRIAPITests",
       dependencies: ["CRIAPI", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
     ),
-    .testTarget(name: "ConfigTests", dependencies: ["Config", "Support"]),
+    .testTarget(name: "ConfigTests", dependencies: ["Config", "Support"], exclude: ["Fixtures"]),
     .testTarget(name: "OCITests", dependencies: ["OCI"]),
     .testTarget(name: "ContainerSecurityTests", dependencies: ["ContainerSecurity", "OCI", "Support"]),
     .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI", "Support"]),
@@ -253,7 +253,7 @@ let package = Package(
     .testTarget(
       name: "ServerTests",
       dependencies: [
-        "Server", "CRIAPI", "OCI", "PodNetwork", "Runtime", "Storage", "Support",
+        "Server", "CRIAPI", "Config", "OCI", "PodNetwork", "Runtime", "Storage", "Support",
         .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
       ]
     ),

@@ -34,6 +34,9 @@ struct ConfigKey<Root>: Sendable {
   let set: @Sendable (inout Root, ConfigValue) -> Void
   /// Why a value of `kind` is invalid, or nil.
   let check: @Sendable (ConfigValue) -> String?
+  /// Set for a key this daemon accepts only at its default value (a CRI-O feature it does
+  /// not have): why another value cannot take effect. `validate()` stops start-up with it.
+  var unsupported: String? = nil
 }
 
 extension ConfigKey {
@@ -112,6 +115,14 @@ extension ConfigKey {
         }
         return nil
       })
+  }
+
+  /// This key, accepted only at its default value: any other value stops start-up with
+  /// `reason`, because a value the daemon silently ignores is a promise broken.
+  func refusedUnlessDefault(_ reason: String) -> ConfigKey {
+    var key = self
+    key.unsupported = reason
+    return key
   }
 
   /// `[table] name`, the form errors and warnings use.

@@ -71,6 +71,7 @@ public struct ConfigLoader: Sendable {
     }
 
     try overrides(&config)
+    config.runtime.translateDeprecatedMonitorKeys()
     do {
       try config.validate()
     } catch var failure {
@@ -79,6 +80,12 @@ public struct ConfigLoader: Sendable {
         failure.file = origin[key] ?? (key.hasSuffix("] monitor_cgroup") ? origin["[crio.runtime] cgroup_manager"] : nil)
       }
       throw failure
+    }
+    // CRI-O raises a lower ctr_stop_timeout to its floor, with a warning, instead of failing.
+    if config.runtime.ctrStopTimeout < RuntimeConfig.minimumCtrStopTimeout {
+      warnings.append(
+        "\(origin["[crio.runtime] ctr_stop_timeout"] ?? "command line"): [crio.runtime] ctr_stop_timeout \(config.runtime.ctrStopTimeout) is below the lowest possible value; \(RuntimeConfig.minimumCtrStopTimeout) is used")
+      config.runtime.ctrStopTimeout = RuntimeConfig.minimumCtrStopTimeout
     }
     return (config, warnings)
   }

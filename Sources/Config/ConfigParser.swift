@@ -54,6 +54,8 @@ struct ConfigParser {
         assignedKeys.append(key.qualifiedName)
       } else if childPath == ConfigSchema.handlersTable {
         try applyHandlers(child)
+      } else if childPath == ConfigSchema.workloadsTable {
+        try refuseWorkloads(child)
       } else if ConfigSchema.tablePaths.contains(childPath) {
         try applyTable(childPath, child, parent: path)
       } else {
@@ -93,6 +95,20 @@ struct ConfigParser {
     }
   }
 
+  /// CRI-O's workloads give annotated containers other resources; accepting a workload
+  /// this daemon does not apply would run those containers with the wrong ones.
+  private func refuseWorkloads(_ value: TOMLValueConvertible) throws(ConfigError) {
+    guard let workloads = value.table else {
+      throw ConfigError(
+        file: file, key: "[crio.runtime] workloads", message: "expected a table of workloads, got \(Self.describe(value))")
+    }
+    if let name = workloads.keys.sorted().first {
+      throw ConfigError(
+        file: file, key: "[\(ConfigSchema.workloadsTable).\(TOMLText.key(name))]",
+        message: "workloads are not supported by this daemon (their annotations would be ignored); remove the table")
+    }
+  }
+
   /// Type-checks, validates and stores one value. Static so it can take `&config` while
   /// the parser itself is being mutated.
   private static func assign<Root>(
@@ -116,11 +132,7 @@ struct ConfigParser {
       return
     }
     let qualified = parent.map { "[\($0)] \(shownName)" } ?? shownName
-    if let advice = ConfigSchema.replacedKeys[qualified] {
-      warnings.append("\(file): \(qualified) is not supported, ignored; \(advice)")
-    } else {
-      warnings.append("\(file): unknown key \(qualified), ignored")
-    }
+    warnings.append("\(file): unknown key \(qualified), ignored")
   }
 
   private static func convert(_ raw: TOMLValueConvertible, to kind: ConfigKind) -> ConfigValue? {

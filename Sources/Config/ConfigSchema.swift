@@ -9,6 +9,8 @@ enum ConfigSchema {
     ("crio.image", "Pulling and storing images."),
     ("crio.network", "CNI configuration."),
     ("crio.metrics", "The Prometheus metrics endpoint."),
+    ("crio.tracing", "OpenTelemetry tracing (not exported by this daemon: defaults only)."),
+    ("crio.nri", "Node Resource Interface plugins (not run by this daemon: defaults only)."),
     ("crio.stats", "Container and pod statistics."),
   ]
 
@@ -43,13 +45,27 @@ enum ConfigSchema {
   ]
 
   private static let runtimeKeys: [ConfigKey<CrioConfig>] = [
+    .strings("crio.runtime", "default_ulimits", "Rlimits (\"name=soft:hard\", e.g. \"nofile=1024:2048\") of every container (none: inherited).", \.runtime.defaultUlimits, each: Check.ulimit),
     .bool("crio.runtime", "no_pivot", "Use MS_MOVE instead of pivot_root (for ramdisk root filesystems).", \.runtime.noPivot),
+    .string("crio.runtime", "decryption_keys_path", "Keys for decrypting encrypted images.", \.runtime.decryptionKeysPath)
+      .refusedUnlessDefault("encrypted images cannot be pulled by this daemon, so no key is ever used"),
+    .string("crio.runtime", "conmon", "Deprecated: sets monitor_path of every \"oci\" handler (\"\" = leave them).", \.runtime.conmon, check: Check.absolutePathOrEmpty),
+    .string("crio.runtime", "conmon_cgroup", "Deprecated: sets monitor_cgroup of every \"oci\" handler (\"\" = leave them).", \.runtime.conmonCgroup),
+    .strings("crio.runtime", "conmon_env", "Deprecated: sets monitor_env of every \"oci\" handler ([] = leave them).", \.runtime.conmonEnv, each: Check.envEntry),
     .strings("crio.runtime", "default_env", "Environment (\"KEY=value\") added to every container; the image and pod override it.", \.runtime.defaultEnv, each: Check.envEntry),
     .bool("crio.runtime", "selinux", "Separate pods with SELinux labels.", \.runtime.selinux),
     .string("crio.runtime", "seccomp_profile", "Path of the default seccomp profile (\"\" = the built-in one).", \.runtime.seccompProfile),
     .bool("crio.runtime", "seccomp_use_default_when_empty", "Give containers that name no seccomp profile the default one (false: unconfined).", \.runtime.seccompUseDefaultWhenEmpty),
     .string("crio.runtime", "apparmor_profile", "Name of the default AppArmor profile.", \.runtime.apparmorProfile),
+    .string("crio.runtime", "blockio_config_file", "Block I/O classes for the blockio annotation.", \.runtime.blockioConfigFile)
+      .refusedUnlessDefault("block I/O classes are not supported by this daemon"),
+    .string("crio.runtime", "irqbalance_config_file", "irqbalance configuration updated for IRQ load-balancing annotations.", \.runtime.irqbalanceConfigFile)
+      .refusedUnlessDefault("the IRQ load-balancing annotations are not supported by this daemon, so it never edits that file"),
+    .string("crio.runtime", "rdt_config_file", "RDT (resctrl) classes for the RDT annotation.", \.runtime.rdtConfigFile)
+      .refusedUnlessDefault("RDT classes are not supported by this daemon"),
     .choice("crio.runtime", "cgroup_manager", "Cgroup manager: \"systemd\" or \"cgroupfs\"; must match the kubelet's.", \.runtime.cgroupManager),
+    .string("crio.runtime", "separate_pull_cgroup", "Cgroup image pulls run in (\"\" = the daemon's).", \.runtime.separatePullCgroup)
+      .refusedUnlessDefault("pulls always run inside the daemon's own cgroup here"),
     .strings("crio.runtime", "default_capabilities", "Capabilities every container gets unless the pod drops them.", \.runtime.defaultCapabilities, each: Check.capability),
     .bool("crio.runtime", "add_inheritable_capabilities", "Also add the default capabilities to the inheritable set.", \.runtime.addInheritableCapabilities),
     .strings("crio.runtime", "default_sysctls", "Sysctls (\"key=value\") set in every pod.", \.runtime.defaultSysctls, each: Check.sysctl),
@@ -58,6 +74,7 @@ enum ConfigSchema {
     .bool("crio.runtime", "device_ownership_from_security_context", "Give devices the container's run-as user and group instead of root.", \.runtime.deviceOwnershipFromSecurityContext),
     .strings("crio.runtime", "hooks_dir", "OCI hook directories; later entries take precedence.", \.runtime.hooksDir, each: Check.absolutePath),
     .string("crio.runtime", "default_mounts_file", "File listing \"/SRC:/DST\" mounts added to every container (\"\" = none).", \.runtime.defaultMountsFile, check: Check.absolutePathOrEmpty),
+    .int("crio.runtime", "pids_limit", "Most processes a container may have (0 = no limit of the daemon's; deprecated for the kubelet's --pod-pids-limit).", \.runtime.pidsLimit),
     .int("crio.runtime", "log_size_max", "Largest container log file in bytes: negative = no limit, else at least 8192.", \.runtime.logSizeMax, check: Check.logSizeMax),
     .bool("crio.runtime", "log_to_journald", "Also send container logs to journald.", \.runtime.logToJournald),
     .string("crio.runtime", "container_exits_dir", "Directory where the monitor records container exit codes.", \.runtime.containerExitsDir, check: Check.absolutePath),
@@ -70,7 +87,7 @@ enum ConfigSchema {
     .string("crio.runtime", "gid_mappings", "User namespace GID ranges \"containerGID:hostGID:size\", comma-separated.", \.runtime.gidMappings, check: Check.idMappings),
     .int("crio.runtime", "minimum_mappable_uid", "Lowest host UID a pod may map (-1 = no limit).", \.runtime.minimumMappableUID, check: Check.atLeast(-1)),
     .int("crio.runtime", "minimum_mappable_gid", "Lowest host GID a pod may map (-1 = no limit).", \.runtime.minimumMappableGID, check: Check.atLeast(-1)),
-    .int("crio.runtime", "ctr_stop_timeout", "Seconds to wait for a container to stop before it is killed.", \.runtime.ctrStopTimeout, check: Check.atLeast(0)),
+    .int("crio.runtime", "ctr_stop_timeout", "Seconds a stop waits for a killed container to be gone before it reports an error (at least 30, as in CRI-O).", \.runtime.ctrStopTimeout, check: Check.atLeast(0)),
     .bool("crio.runtime", "drop_infra_ctr", "Skip the pause container for pods that do not share its namespaces.", \.runtime.dropInfraCtr),
     .string("crio.runtime", "infra_ctr_cpuset", "CPUs (\"0-3,6\") the pause containers run on (\"\" = any).", \.runtime.infraCtrCpuset, check: Check.cpuset),
     .string("crio.runtime", "shared_cpuset", "CPUs (\"0-3,6\") that guaranteed containers may share (\"\" = none).", \.runtime.sharedCpuset, check: Check.cpuset),
@@ -115,6 +132,28 @@ enum ConfigSchema {
     .string("crio.metrics", "metrics_cert", "Certificate for serving metrics over HTTPS (\"\" = plain HTTP).", \.metrics.metricsCert),
     .string("crio.metrics", "metrics_key", "Private key for serving metrics over HTTPS.", \.metrics.metricsKey),
 
+    .bool("crio.tracing", "enable_tracing", "Export OpenTelemetry traces.", \.tracing.enableTracing)
+      .refusedUnlessDefault("this daemon exports no traces"),
+    .string("crio.tracing", "tracing_endpoint", "Address of the OpenTelemetry collector.", \.tracing.tracingEndpoint)
+      .refusedUnlessDefault("this daemon exports no traces"),
+    .int("crio.tracing", "tracing_sampling_rate_per_million", "Traces sampled per million spans.", \.tracing.tracingSamplingRatePerMillion)
+      .refusedUnlessDefault("this daemon exports no traces"),
+
+    .bool("crio.nri", "enable_nri", "Run Node Resource Interface plugins.", \.nri.enableNRI)
+      .refusedUnlessDefault("NRI plugins are not supported by this daemon"),
+    .string("crio.nri", "nri_listen", "Socket NRI plugins connect to.", \.nri.nriListen)
+      .refusedUnlessDefault("NRI plugins are not supported by this daemon"),
+    .string("crio.nri", "nri_plugin_dir", "Directory of NRI plugins started with the daemon.", \.nri.nriPluginDir)
+      .refusedUnlessDefault("NRI plugins are not supported by this daemon"),
+    .string("crio.nri", "nri_plugin_config_dir", "Directory of NRI plugin configurations.", \.nri.nriPluginConfigDir)
+      .refusedUnlessDefault("NRI plugins are not supported by this daemon"),
+    .bool("crio.nri", "nri_disable_connections", "Refuse externally started NRI plugins.", \.nri.nriDisableConnections)
+      .refusedUnlessDefault("NRI plugins are not supported by this daemon"),
+    .string("crio.nri", "nri_plugin_registration_timeout", "How long an NRI plugin may take to register.", \.nri.nriPluginRegistrationTimeout)
+      .refusedUnlessDefault("NRI plugins are not supported by this daemon"),
+    .string("crio.nri", "nri_plugin_request_timeout", "How long an NRI plugin may take to answer.", \.nri.nriPluginRequestTimeout)
+      .refusedUnlessDefault("NRI plugins are not supported by this daemon"),
+
     .int("crio.stats", "stats_collection_period", "Seconds between pod and container stats collections (0 = on demand).", \.stats.statsCollectionPeriod, check: Check.atLeast(0)),
     .int("crio.stats", "collection_period", "Seconds between metrics collections for stats (0 = on demand).", \.stats.collectionPeriod, check: Check.atLeast(0)),
   ]
@@ -124,20 +163,19 @@ enum ConfigSchema {
     .string(handlersTable, "runtime_path", "Path of the OCI runtime binary (\"\" = the handler name looked up in PATH).", \.runtimePath, check: Check.absolutePathOrEmpty),
     .string(handlersTable, "runtime_type", "\"oci\" for runc-like runtimes, \"vm\" for shim v2 runtimes, \"pod\" for runtimes with a pod monitor.", \.runtimeType, check: Check.oneOf(["oci", "vm", "pod"])),
     .string(handlersTable, "runtime_root", "State directory of the runtime (default and \"\" = /run/<handler name>).", \.runtimeRoot, check: Check.absolutePathOrEmpty),
-    .string(handlersTable, "runtime_config_path", "Configuration file passed to the runtime (\"\" = none).", \.runtimeConfigPath, check: Check.absolutePathOrEmpty),
+    .string(handlersTable, "runtime_config_path", "Configuration file passed to the runtime (\"\" = none).", \.runtimeConfigPath, check: Check.absolutePathOrEmpty)
+      .refusedUnlessDefault("only VM (shim v2) runtimes read it, and this daemon runs none"),
     .string(handlersTable, "monitor_path", "Path of the container monitor, conmon (\"\" = look it up in PATH).", \.monitorPath, check: Check.absolutePathOrEmpty),
     .string(handlersTable, "monitor_cgroup", "Cgroup of the monitor: \"pod\", a systemd slice, or \"\" for system.slice (systemd) / pod (cgroupfs).", \.monitorCgroup),
     .strings(handlersTable, "monitor_env", "Environment (\"KEY=value\") of the monitor process.", \.monitorEnv, each: Check.envEntry),
+    .string(handlersTable, "monitor_exec_cgroup", "Cgroup of the monitors of ExecSync processes (\"\" = as monitor_cgroup).", \.monitorExecCgroup)
+      .refusedUnlessDefault("exec monitors run in the container's monitor cgroup here"),
     .strings(handlersTable, "allowed_annotations", "Experimental annotations this handler may act on.", \.allowedAnnotations),
     .bool(handlersTable, "privileged_without_host_devices", "Do not give privileged containers the host's devices.", \.privilegedWithoutHostDevices),
   ]
 
-  /// CRI-O keys this daemon deliberately does not read, with what to use instead.
-  static let replacedKeys: [String: String] = [
-    "[crio.runtime] conmon": "set monitor_path in [crio.runtime.runtimes.<name>] instead",
-    "[crio.runtime] conmon_cgroup": "set monitor_cgroup in [crio.runtime.runtimes.<name>] instead",
-    "[crio.runtime] conmon_env": "set monitor_env in [crio.runtime.runtimes.<name>] instead",
-  ]
+  /// `[crio.runtime.workloads.<name>]`: CRI-O's workload tables, refused unless empty.
+  static let workloadsTable = "crio.runtime.workloads"
 
   /// The table paths keys may live in.
   static let tablePaths: Set<String> = Set(tables.map(\.path))

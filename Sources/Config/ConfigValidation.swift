@@ -4,7 +4,7 @@ extension CrioConfig {
   /// here carry no file: the caller knows where the values came from.
   public func validate() throws(ConfigError) {
     for key in ConfigSchema.keys {
-      if let failure = key.check(key.get(self)) {
+      if let failure = key.check(key.get(self)) ?? Self.refusal(key, in: self, defaults: CrioConfig()) {
         throw ConfigError(key: key.qualifiedName, message: failure)
       }
     }
@@ -31,7 +31,7 @@ extension CrioConfig {
       throw ConfigError(key: "[\(table)]", message: failure)
     }
     for key in ConfigSchema.handlerKeys {
-      if let failure = key.check(key.get(handler)) {
+      if let failure = key.check(key.get(handler)) ?? refusal(key, in: handler, defaults: RuntimeHandler()) {
         throw ConfigError(key: "[\(table)] \(key.name)", message: failure)
       }
     }
@@ -48,5 +48,13 @@ extension CrioConfig {
         key: "[\(table)] monitor_cgroup",
         message: "expected \(expected) with cgroup_manager \(Check.quoted(manager.rawValue)), got \(Check.quoted(cgroup))")
     }
+  }
+
+  /// Why the value of a key accepted only at its default cannot stand, or nil.
+  private static func refusal<Root>(_ key: ConfigKey<Root>, in root: Root, defaults: Root) -> String? {
+    guard let reason = key.unsupported else { return nil }
+    let (value, standard) = (key.get(root), key.get(defaults))
+    guard value != standard else { return nil }
+    return "\(TOMLText.value(value)) cannot take effect: \(reason); only the default \(TOMLText.value(standard)) is accepted"
   }
 }

@@ -28,6 +28,8 @@ public struct CrioConfig: Sendable, Equatable {
   public var network = NetworkConfig()
   public var metrics = MetricsConfig()
   public var stats = StatsConfig()
+  public var tracing = TracingConfig()
+  public var nri = NRIConfig()
 
   /// CRI-O's defaults.
   public init() {}

@@ -4,8 +4,18 @@ public struct RuntimeConfig: Sendable, Equatable {
   public var defaultRuntime: String = "runc"
   /// `[crio.runtime.runtimes.<name>]`: files add handlers or override single keys of existing ones.
   public var runtimes: [String: RuntimeHandler] = ["runc": RuntimeHandler()]
+  /// `default_ulimits`: `name=soft[:hard]` entries (Docker's syntax) for every container.
+  public var defaultUlimits: [String] = []
   /// `no_pivot`: use MS_MOVE instead of pivot_root (needed on ramdisk roots).
   public var noPivot: Bool = false
+  /// `decryption_keys_path`: keys for encrypted images, which this daemon cannot pull.
+  public var decryptionKeysPath: String = "/etc/crio/keys/"
+  /// `conmon`, `conmon_cgroup`, `conmon_env`: CRI-O's deprecated spellings of the
+  /// handlers' `monitor_path`, `monitor_cgroup` and `monitor_env`; when set they
+  /// override those of every "oci" handler (see `translateDeprecatedMonitorKeys`).
+  public var conmon: String = ""
+  public var conmonCgroup: String = ""
+  public var conmonEnv: [String] = []
   /// `default_env`: `KEY=value` entries added to every container.
   public var defaultEnv: [String] = []
   /// `selinux`.
@@ -18,8 +28,15 @@ public struct RuntimeConfig: Sendable, Equatable {
   public var seccompUseDefaultWhenEmpty: Bool = true
   /// `apparmor_profile`.
   public var apparmorProfile: String = "crio-default"
+  /// `blockio_config_file`, `irqbalance_config_file`, `rdt_config_file`: files of CRI-O
+  /// features this daemon does not have, accepted at their defaults only.
+  public var blockioConfigFile: String = ""
+  public var irqbalanceConfigFile: String = "/etc/sysconfig/irqbalance"
+  public var rdtConfigFile: String = ""
   /// `cgroup_manager`. `ConfigLoader.defaults()` picks cgroupfs on hosts without systemd.
   public var cgroupManager: CgroupManager = .systemd
+  /// `separate_pull_cgroup`: "" pulls in the daemon's own cgroup (the only way here).
+  public var separatePullCgroup: String = ""
   /// `default_capabilities`: names as written (with or without `CAP_`, any case);
   /// use `LinuxCapability.canonicalName(_:)` to normalise.
   public var defaultCapabilities: [String] = [
@@ -39,6 +56,8 @@ public struct RuntimeConfig: Sendable, Equatable {
   public var hooksDir: [String] = ["/usr/share/containers/oci/hooks.d"]
   /// `default_mounts_file`: "" means none.
   public var defaultMountsFile: String = ""
+  /// `pids_limit`: the pids cgroup limit of every container; 0 (or less) sets none.
+  public var pidsLimit: Int = 0
   /// `log_size_max`: negative means unlimited, otherwise at least 8192 (conmon's buffer size).
   public var logSizeMax: Int = -1
   /// `log_to_journald`.
@@ -61,8 +80,10 @@ public struct RuntimeConfig: Sendable, Equatable {
   /// `minimum_mappable_uid` / `minimum_mappable_gid`: -1 means no minimum.
   public var minimumMappableUID: Int = -1
   public var minimumMappableGID: Int = -1
-  /// `ctr_stop_timeout`: seconds.
+  /// `ctr_stop_timeout`: seconds a stop waits for a killed container to be gone;
+  /// at least `minimumCtrStopTimeout`, as in CRI-O.
   public var ctrStopTimeout: Int = 30
+  public static let minimumCtrStopTimeout = 30
   /// `drop_infra_ctr`: skip the pause container when the pod shares no namespace with it.
   public var dropInfraCtr: Bool = true
   /// `infra_ctr_cpuset` / `shared_cpuset`: Linux cpuset lists such as `0-3,6`.
@@ -82,6 +103,17 @@ public struct RuntimeConfig: Sendable, Equatable {
   public var timezone: String = ""
 
   public init() {}
+
+  /// CRI-O's `TranslateMonitorFields`: the deprecated `conmon*` keys, when set, replace
+  /// the monitor settings of every "oci" handler (the ones conmon monitors).
+  public mutating func translateDeprecatedMonitorKeys() {
+    for (name, var handler) in runtimes where handler.runtimeType == "oci" {
+      if !conmon.isEmpty { handler.monitorPath = conmon }
+      if !conmonCgroup.isEmpty { handler.monitorCgroup = conmonCgroup }
+      if !conmonEnv.isEmpty { handler.monitorEnv = conmonEnv }
+      runtimes[name] = handler
+    }
+  }
 }
 
 /// `[crio.runtime.runtimes.<name>]`: one OCI runtime the kubelet can select by handler name.
@@ -100,6 +132,8 @@ public struct RuntimeHandler: Sendable, Equatable {
   public var monitorCgroup: String = ""
   /// `monitor_env`: `KEY=value` entries for the monitor process.
   public var monitorEnv: [String] = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+  /// `monitor_exec_cgroup`: "" runs exec monitors where the container's monitor runs.
+  public var monitorExecCgroup: String = ""
   /// `allowed_annotations`: annotation prefixes this handler may act on.
   public var allowedAnnotations: [String] = []
   /// `privileged_without_host_devices`.

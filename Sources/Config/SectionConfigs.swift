@@ -124,3 +124,27 @@ public struct StatsConfig: Sendable, Equatable {
 
   public init() {}
 }
+
+/// `[crio.tracing]`: OpenTelemetry tracing, which this daemon does not export; accepted
+/// at CRI-O's defaults only.
+public struct TracingConfig: Sendable, Equatable {
+  public var enableTracing: Bool = false
+  public var tracingEndpoint: String = "0.0.0.0:4317"
+  public var tracingSamplingRatePerMillion: Int = 0
+
+  public init() {}
+}
+
+/// `[crio.nri]`: Node Resource Interface plugins, which this daemon does not run;
+/// accepted at CRI-O's defaults only.
+public struct NRIConfig: Sendable, Equatable {
+  public var enableNRI: Bool = false
+  public var nriListen: String = "/var/run/nri/nri.sock"
+  public var nriPluginDir: String = "/opt/nri/plugins"
+  public var nriPluginConfigDir: String = "/etc/nri/conf.d"
+  public var nriDisableConnections: Bool = false
+  public var nriPluginRegistrationTimeout: String = "5s"
+  public var nriPluginRequestTimeout: String = "2s"
+
+  public init() {}
+}

@@ -113,6 +113,14 @@ enum Check {
       ? nil : "expected \"/dev/host[:/dev/container][:permissions]\" with permissions from \"rwm\", got \(quoted(value))"
   }
 
+  /// Docker's ulimit syntax as CRI-O parses it: `name=soft[:hard]`, soft ≤ hard, -1 for
+  /// unlimited.
+  static let ulimit: Text = { value in
+    Ulimit(parsing: value) == nil
+      ? "expected \"name=soft[:hard]\" with soft ≤ hard and a name among \(Ulimit.names.joined(separator: ", ")), got \(quoted(value))"
+      : nil
+  }
+
   /// Linux cpuset list syntax: `0-3,6`; "" means unset.
   static let cpuset: Text = { value in
     guard !value.isEmpty else { return nil }
@@ -168,14 +176,4 @@ enum Check {
 
 extension Character {
   fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
-}
-
-extension StringProtocol {
-  fileprivate func trimmingWhitespace() -> Substring {
-    let text = Substring(self)
-    guard let start = text.firstIndex(where: { !$0.isWhitespace }),
-      let end = text.lastIndex(where: { !$0.isWhitespace })
-    else { return "" }
-    return text[start...end]
-  }
 }

@@ -28,6 +28,15 @@ public struct RuntimeHandlerConfig: Sendable, Hashable {
   public var createTimeout: Duration
   /// How long other runc commands (start, kill, state, delete) may take.
   public var commandTimeout: Duration
+  /// `monitor_env`: conmon's whole environment besides its pipes (CRI-O's `cmd.Env`).
+  public var monitorEnvironment: [String] = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+  /// `no_pivot`: conmon tells runc to move the root with MS_MOVE instead of pivot_root.
+  public var noPivot = false
+  /// `log_to_journald`: conmon also writes container output to journald.
+  public var logToJournald = false
+  /// `ctr_stop_timeout`: how long a stop waits for a SIGKILLed container to be
+  /// reported gone before it gives up with an error.
+  public var killWaitTimeout: Duration = .seconds(30)
 
   public init(
     runtimePath: String, runtimeRoot: String, conmonPath: String = "/usr/bin/conmon", exitsDir: String,
@@ -141,6 +150,12 @@ public final class ConmonRuntime: ContainerRuntime {
     if config.logSizeMax >= 0 {
       args += ["--log-size-max", String(config.logSizeMax)]
     }
+    if config.logToJournald {
+      args += ["--log-path", "journald:"]
+    }
+    if config.noPivot {
+      args.append("--no-pivot")
+    }
     if request.terminal {
       args.append("-t")
     } else if request.stdin {
@@ -188,13 +203,8 @@ public final class ConmonRuntime: ContainerRuntime {
       close(startWrite)
     }
 
-    var environment = ["CRI_O_EXTERNAL=1", "_OCI_SYNCPIPE=3", "_OCI_STARTPIPE=4"]
-    for variable in ["PATH", "XDG_RUNTIME_DIR"] {
-      if let value = getenv(variable) { environment.append(variable + "=" + String(cString: value)) }
-    }
-    if !environment.contains(where: { $0.hasPrefix("PATH=") }) {
-      environment.append("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
-    }
+    // As CRI-O: the handler's monitor_env, nothing of the daemon's own environment.
+    let environment = ["CRI_O_EXTERNAL=1", "_OCI_SYNCPIPE=3", "_OCI_STARTPIPE=4"] + config.monitorEnvironment
     let arguments = conmonArguments(request)
     logger.debug("running conmon", metadata: ["id": "\(id)", "args": "\(arguments)"])
 
@@ -433,8 +443,8 @@ public final class ConmonRuntime: ContainerRuntime {
       if case .notFound = error { throw error }
       logger.debug("SIGKILL failed", metadata: ["id": "\(id)", "error": "\(error)"])
     }
-    if let code = await waitForExit(id: id, timeout: config.commandTimeout) { return code }
-    throw .timedOut(id: id, operation: "stop", seconds: (timeout + config.commandTimeout).seconds)
+    if let code = await waitForExit(id: id, timeout: config.killWaitTimeout) { return code }
+    throw .timedOut(id: id, operation: "stop", seconds: (timeout + config.killWaitTimeout).seconds)
   }
 }
 

@@ -28,3 +28,13 @@ public enum Quoting {
     out += "\""
   }
 }
+
+extension StringProtocol {
+  /// Without leading and trailing whitespace (spaces, tabs, line breaks).
+  public func trimmingWhitespace() -> SubSequence {
+    guard let start = firstIndex(where: { !$0.isWhitespace }), let end = lastIndex(where: { !$0.isWhitespace }) else {
+      return self[endIndex...]
+    }
+    return self[start...end]
+  }
+}

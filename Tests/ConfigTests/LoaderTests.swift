@@ -192,13 +192,9 @@ import Testing
       [crio]
       rooot = "/typo"
       [crio.runtime]
-      conmon = "/usr/bin/conmon"
-      pids_limit = 1024
+      log_level = "info"
       [crio.runtime.runtimes.runc]
       platform_runtime_paths = { "linux/arm64" = "/usr/bin/runc-arm64" }
-      monitor_exec_cgroup = ""
-      [crio.tracing]
-      enable_tracing = true
       [other]
       x = 1
       """)
@@ -207,11 +203,7 @@ import Testing
     let expected: Set<String> = [
       "\(main): unknown key top_level, ignored",
       "\(main): unknown key [crio] rooot, ignored",
-      "\(main): [crio.runtime] conmon is not supported, ignored; set monitor_path in [crio.runtime.runtimes.<name>] instead",
-      "\(main): unknown key [crio.runtime] pids_limit, ignored",
       "\(main): unknown table [crio.runtime.runtimes.runc.platform_runtime_paths], ignored",
-      "\(main): unknown key [crio.runtime.runtimes.runc] monitor_exec_cgroup, ignored",
-      "\(main): unknown table [crio.tracing], ignored",
       "\(main): unknown table [other], ignored",
       "\(dir.path("none")): config directory does not exist, no drop-in files loaded",
     ]

@@ -79,6 +79,19 @@ func rpcCode(_ call: () async throws -> some Any) async -> RPCError.Code? {
   }
 }
 
+/// The gRPC error a call failed with (code and message), nil when it succeeded.
+func rpcError(_ call: () async throws -> Void) async -> RPCError? {
+  do {
+    try await call()
+    return nil
+  } catch let error as RPCError {
+    return error
+  } catch {
+    Issue.record("not an RPC error: \(error)")
+    return nil
+  }
+}
+
 /// Runs the `crio` binary under test with `arguments`.
 func crio(_ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
   try await Processes.run(CrioBinary.path, arguments)

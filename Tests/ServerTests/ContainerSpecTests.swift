@@ -1,4 +1,5 @@
 import CRIAPI
+import Config
 import FoundationEssentials
 import OCI
 import PodNetwork
@@ -318,8 +319,16 @@ func invalidArgument(_ fixture: SpecFixture) -> String? {
   @Test func badCriMountsAreRejected() throws {
     let host = try TempRootfs()
     var fixture = try SpecFixture()
+    // A missing source named by absent_mount_sources_to_reject is an error…
     fixture.inputs.config.mounts = [criMount(host.path + "/missing", "/data")]
-    #expect(invalidArgument(fixture) == "mounts[0].host_path \(host.path)/missing does not exist")
+    fixture.inputs.absentMountSourcesToReject = [host.path + "/missing"]
+    #expect(invalidArgument(fixture)
+      == "mounts[0].host_path \(host.path)/missing does not exist, and absent_mount_sources_to_reject forbids making it as a directory")
+    #expect(Files.kind(of: host.path + "/missing") == .missing)
+    // …any other is made as a directory, as CRI-O does.
+    fixture.inputs.absentMountSourcesToReject = []
+    #expect(invalidArgument(fixture) == nil)
+    #expect(Files.kind(of: host.path + "/missing") == .directory)
     fixture.inputs.config.mounts = [criMount("relative/dir", "/data")]
     #expect(invalidArgument(fixture)?.contains("host_path") == true)
     fixture.inputs.config.mounts = [criMount(host.path, "data")]
@@ -476,5 +485,91 @@ func invalidArgument(_ fixture: SpecFixture) -> String? {
     #expect(json.contains("\"ociVersion\":\"1.0.2\""))
     #expect(json.contains("\"cgroupsPath\":\"kubepods-pod.slice:crio:c0ffee\""))
     #expect(json.contains("\"args\":[\"\\/entry\",\"default-arg\"]") || json.contains("\"args\":[\"/entry\",\"default-arg\"]"))
+  }
+}
+
+/// crio.conf keys that shape every container's spec.
+@Suite struct ConfiguredSpecTests {
+  @Test func ulimitsAndPidsLimitReachTheSpec() throws {
+    var fixture = try SpecFixture()
+    fixture.inputs.ulimits = [try #require(Ulimit(parsing: "nofile=1024:2048")), try #require(Ulimit(parsing: "core=-1"))]
+    fixture.inputs.pidsLimit = 100
+    let spec = try fixture.build()
+    #expect(spec.process?.rlimits == [
+      Spec.Rlimit(type: "RLIMIT_NOFILE", hard: 2048, soft: 1024), Spec.Rlimit(type: "RLIMIT_CORE", hard: .max, soft: .max),
+    ])
+    #expect(spec.linux?.resources?.pids == Spec.Pids(limit: 100))
+    // Without a pids controller CRI-O sets none, and neither unset key adds anything.
+    fixture.host.pidsController = false
+    #expect(try fixture.build().linux?.resources?.pids == nil)
+    let plain = try SpecFixture().build()
+    #expect(plain.process?.rlimits == nil && plain.linux?.resources?.pids == nil)
+  }
+
+  @Test func inheritableCapabilitiesOnlyWhenAsked() throws {
+    var fixture = try SpecFixture()
+    #expect(try fixture.build().process?.capabilities?.inheritable == [])
+    fixture.inputs.addInheritableCapabilities = true
+    let capabilities = try #require(try fixture.build().process?.capabilities)
+    #expect(capabilities.permitted?.isEmpty == false && capabilities.inheritable == capabilities.permitted)
+  }
+
+  @Test func bindMountPrefixIsPutBeforeHostPaths() throws {
+    let host = try TempRootfs()
+    try Files.makeDirectories(host.path + "/var/data", mode: 0o755)
+    var fixture = try SpecFixture()
+    fixture.inputs.bindMountPrefix = host.path + "/"
+    fixture.inputs.config.mounts = [criMount("/var/data", "/data")]
+    #expect(try fixture.build().mounts?.last?.source == host.path + "/var/data")
+  }
+
+  @Test func configuredMountsGiveWayToCRIMounts() throws {
+    let host = try TempRootfs()
+    var fixture = try SpecFixture()
+    let zone = Spec.Mount(destination: "/etc/localtime", type: "bind", source: "/usr/share/zoneinfo/UTC", options: ["ro"])
+    let secrets = Spec.Mount(destination: "/run/secrets", type: "bind", source: host.path, options: ["rbind", "ro"])
+    fixture.inputs.configuredMounts = [zone, secrets]
+    var mounts = try #require(try fixture.build().mounts)
+    #expect(mounts.contains(zone) && mounts.contains(secrets))
+    fixture.inputs.config.mounts = [criMount(host.path, "/run/secrets")]
+    mounts = try #require(try fixture.build().mounts)
+    #expect(mounts.filter { $0.destination == "/run/secrets" }.count == 1 && !mounts.contains(secrets))
+  }
+
+  @Test func privilegedWithoutHostDevicesKeepsTheHostsNodesOut() throws {
+    var fixture = try SpecFixture()
+    fixture.inputs.config.linux.securityContext.privileged = true
+    #expect(try fixture.build().linux?.devices?.isEmpty == false)
+    fixture.inputs.privilegedWithoutHostDevices = true
+    #expect(try fixture.build().linux?.devices == nil)
+  }
+
+  @Test func deviceOwnershipFollowsTheRunAsUserWhenAsked() throws {
+    var fixture = try SpecFixture()
+    fixture.inputs.config.devices = [.with { $0.hostPath = "/dev/null"; $0.containerPath = "/dev/mynull"; $0.permissions = "rw" }]
+    fixture.inputs.config.linux.securityContext.runAsUser = .with { $0.value = 1234 }
+    fixture.inputs.config.linux.securityContext.runAsGroup = .with { $0.value = 5678 }
+    let hostOwned = try #require(try fixture.build().linux?.devices?.first { $0.path == "/dev/mynull" })
+    #expect(hostOwned.uid == 0 && hostOwned.gid == 0)
+    fixture.inputs.deviceOwnershipFromSecurityContext = true
+    let owned = try #require(try fixture.build().linux?.devices?.first { $0.path == "/dev/mynull" })
+    #expect(owned.uid == 1234 && owned.gid == 5678)
+  }
+
+  @Test func defaultMountsFileParses() throws {
+    let mounts = try DefaultMount.parse("# secrets\n/usr/share/rhel/secrets:/run/secrets\n\n  /a : /b\n", file: "mounts.conf")
+    #expect(mounts == [DefaultMount(source: "/usr/share/rhel/secrets", destination: "/run/secrets"), DefaultMount(source: "/a", destination: "/b")])
+    for bad in ["relative:/x", "/a", "/a:/b:/c", "/a/../etc:/x"] {
+      #expect(throws: CRIError.self) { try DefaultMount.parse(bad, file: "mounts.conf") }
+    }
+  }
+
+  @Test func timezonesResolveToZoneFiles() throws {
+    #expect(try ContainerTimezone.zoneFile("") == nil)
+    #expect(try ContainerTimezone.zoneFile("local") == "/etc/localtime")
+    #expect(try ContainerTimezone.zoneFile("UTC") == "/usr/share/zoneinfo/UTC")
+    for bad in ["Mars/Olympus", "../../etc/passwd", "/etc/passwd"] {
+      #expect(throws: CRIError.self) { try ContainerTimezone.zoneFile(bad) }
+    }
   }
 }

@@ -47,14 +47,27 @@ final class ContainerContext: Sendable {
       let runtimePath = handler.runtimePath.isEmpty ? Self.lookUp(name) : handler.runtimePath
       let conmonPath = handler.monitorPath.isEmpty ? Self.lookUp("conmon") : handler.monitorPath
       let root = handler.runtimeRoot.isEmpty ? "/run/\(name)" : handler.runtimeRoot
-      runtimes[name] = ConmonRuntime(
-        config: RuntimeHandlerConfig(
-          runtimePath: runtimePath, runtimeRoot: root, conmonPath: conmonPath,
-          exitsDir: config.runtime.containerExitsDir, attachSocketDir: config.runtime.containerAttachSocketDir,
-          logSizeMax: Int64(config.runtime.logSizeMax)),
-        logger: logger)
+      var handlerConfig = RuntimeHandlerConfig(
+        runtimePath: runtimePath, runtimeRoot: root, conmonPath: conmonPath,
+        exitsDir: config.runtime.containerExitsDir, attachSocketDir: config.runtime.containerAttachSocketDir,
+        logSizeMax: Int64(config.runtime.logSizeMax))
+      handlerConfig.monitorEnvironment = handler.monitorEnv
+      handlerConfig.noPivot = config.runtime.noPivot
+      handlerConfig.logToJournald = config.runtime.logToJournald
+      handlerConfig.killWaitTimeout = .seconds(config.runtime.ctrStopTimeout)
+      runtimes[name] = ConmonRuntime(config: handlerConfig, logger: logger)
     }
     self.runtimes = runtimes
+    // Keys whose effect needs something of the host: refused at start, not at the first container.
+    if config.runtime.logToJournald, Files.kind(of: "/run/systemd/journal/socket") == .missing {
+      throw DaemonError.unsupported(
+        "[crio.runtime] log_to_journald = true, but this host has no journald socket (/run/systemd/journal/socket) for conmon to log to")
+    }
+    do {
+      _ = try ContainerTimezone.zoneFile(config.runtime.timezone)
+    } catch {
+      throw DaemonError.unsupported("[crio.runtime] timezone: \(error.rpcErrorMessage)")
+    }
     cgroups = Self.hostCgroups
     cgroupDriver = config.runtime.cgroupManager == .systemd ? .systemd : .cgroupfs
     oomScoreAdjFloor = Self.mayLowerOOMScoreAdj() ? nil : Int(((try? Files.read("/proc/self/oom_score_adj")) ?? "0").trimmingNewline) ?? 0

@@ -62,6 +62,25 @@ struct ContainerSpecInputs: Sendable {
   /// `read_only`: every container's root file system is read-only, with
   /// tmpfs on /run, /tmp and /var/tmp (as CRI-O gives them then).
   var readOnlyRootfs = false
+  /// `default_ulimits`: the container's rlimits (none: runc passes on its own).
+  var ulimits: [Ulimit] = []
+  /// `pids_limit`: the container's pids cgroup limit; 0 or less sets none.
+  var pidsLimit = 0
+  /// `add_inheritable_capabilities`: the capabilities are inheritable too.
+  var addInheritableCapabilities = false
+  /// `bind_mount_prefix`: put before every CRI mount's host path.
+  var bindMountPrefix = ""
+  /// `absent_mount_sources_to_reject`: missing CRI mount sources that are an
+  /// error instead of being made as directories.
+  var absentMountSourcesToReject: [String] = []
+  /// Mounts the configuration adds (`default_mounts_file`, `timezone`,
+  /// `image_volumes = "bind"`), each unless a CRI mount takes its place.
+  var configuredMounts: [Spec.Mount] = []
+  /// `privileged_without_host_devices` of the pod's handler.
+  var privilegedWithoutHostDevices = false
+  /// `device_ownership_from_security_context`: CRI devices belong to the
+  /// container's run-as user and group instead of the host node's owner.
+  var deviceOwnershipFromSecurityContext = false
   /// The pod's own user namespace, which the container joins; nil is the host's.
   var userNamespace: PodUserNamespace? = nil
   /// Where the caller staged idmapped clones of the CRI mounts that have
@@ -77,12 +96,18 @@ struct ContainerSpecHost: Sendable, Equatable {
   var boundingCapabilities: [String]
   /// Whether AppArmor and SELinux are on.
   var securityModules = LinuxSecurityModules(appArmorEnabled: false, selinuxEnabled: false)
+  /// Whether the pids controller is there (CRI-O sets `pids_limit` only then).
+  var pidsController = true
 
   static var current: ContainerSpecHost {
-    ContainerSpecHost(
-      cgroupV2: access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0,
+    let cgroupV2 = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0
+    return ContainerSpecHost(
+      cgroupV2: cgroupV2,
       boundingCapabilities: LinuxCapability.currentBoundingSet(),
-      securityModules: .detect())
+      securityModules: .detect(),
+      pidsController: cgroupV2
+        ? ((try? Files.read("/sys/fs/cgroup/cgroup.controllers"))?.split(separator: " ").contains { $0.hasPrefix("pids") } ?? false)
+        : access("/sys/fs/cgroup/pids", F_OK) == 0)
   }
 }
 
@@ -118,8 +143,16 @@ enum ContainerSpecBuilder {
     process.user = try user(inputs)
     process.capabilities = try capabilities(
       security: security, defaults: inputs.defaultCapabilities, host: host)
+    if inputs.addInheritableCapabilities, let granted = process.capabilities {
+      // CRI-O's add_inheritable_capabilities: the set is inheritable as well
+      // (what CVE-2022-27652's fix took away, for nodes that relied on it).
+      process.capabilities?.inheritable = granted.permitted
+    }
     process.noNewPrivileges = security.noNewPrivs
     (process.apparmorProfile, process.selinuxLabel) = try securityModules(security, host: host)
+    if !inputs.ulimits.isEmpty {
+      process.rlimits = inputs.ulimits.map { Spec.Rlimit(type: $0.type, hard: $0.hard, soft: $0.soft) }
+    }
     if config.linux.hasResources {
       process.oomScoreAdj = try oomScoreAdj(
         config.linux.resources.oomScoreAdj, allowedMinimum: inputs.allowedOOMScoreAdjMin)
@@ -144,9 +177,12 @@ enum ContainerSpecBuilder {
     }
     linux.cgroupsPath = inputs.cgroupsPath
     linux.resources = resources(config.linux, privileged: privileged)
+    if inputs.pidsLimit > 0, host.pidsController {
+      linux.resources?.pids = Spec.Pids(limit: Int64(inputs.pidsLimit))
+    }
     linux.seccomp = try seccomp(inputs, capabilities: process.capabilities?.bounding ?? [])
     let devices = try devices(inputs)
-    if privileged {
+    if privileged && !inputs.privilegedWithoutHostDevices {
       linux.devices = HostDevices.privilegedDevices()
     } else if !devices.isEmpty {
       linux.devices = devices.map(\.device)

@@ -65,16 +65,13 @@ extension ContainerSpecBuilder {
         throw .invalidArgument(
           "\(field).container_path \(destination): mounts onto /proc are not allowed (only \(Self.procMountTargets.sorted().joined(separator: ", ")), as runc)")
       }
-      var source = mount.hostPath
-      guard source.hasPrefix("/") else {
-        throw .invalidArgument("\(field).host_path \(String(reflecting: source)) is not an absolute path")
+      guard mount.hostPath.hasPrefix("/") else {
+        throw .invalidArgument("\(field).host_path \(String(reflecting: mount.hostPath)) is not an absolute path")
       }
-      if source.utf8.contains(0) {
-        throw .invalidArgument("\(field).host_path \(String(reflecting: source)) contains a NUL byte")
+      if mount.hostPath.utf8.contains(0) {
+        throw .invalidArgument("\(field).host_path \(String(reflecting: mount.hostPath)) contains a NUL byte")
       }
-      guard Files.kind(of: source) != .missing else {
-        throw .invalidArgument("\(field).host_path \(source) does not exist")
-      }
+      var source = try hostSource(mount.hostPath, inputs: inputs, field: field)
       if !mount.uidMappings.isEmpty || !mount.gidMappings.isEmpty {
         // The caller made the idmapped clone; runc binds that.
         guard let staged = inputs.idmappedMountSources[index] else {
@@ -108,8 +105,35 @@ extension ContainerSpecBuilder {
       criMounts.append(Spec.Mount(destination: destination, type: "bind", source: source, options: options))
     }
     let replaced = Set(criMounts.map(\.destination))
-    let mounts = defaultMounts(inputs).filter { !replaced.contains($0.destination) } + criMounts
+    let extra = inputs.configuredMounts.filter { !replaced.contains($0.destination) }
+    let mounts = defaultMounts(inputs).filter { !replaced.contains($0.destination) } + extra + criMounts
     return Mounts(mounts: mounts, rootfsPropagation: propagation)
+  }
+
+  /// A CRI mount's source on this host: behind `bind_mount_prefix` when the
+  /// daemon runs in a container with the host's root elsewhere. A missing
+  /// one is made as a directory, as CRI-O (and Docker) do, unless
+  /// `absent_mount_sources_to_reject` names it: a file such as /etc/hostname
+  /// made as a directory would break the node after a reboot.
+  static func hostSource(_ hostPath: String, inputs: ContainerSpecInputs, field: String) throws(CRIError) -> String {
+    var prefix = inputs.bindMountPrefix
+    while prefix.hasSuffix("/") { prefix.removeLast() }
+    let source = prefix + hostPath
+    guard Files.kind(of: source) == .missing else { return source }
+    let cleaned = "/" + hostPath.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
+    if inputs.absentMountSourcesToReject.contains(cleaned) || inputs.absentMountSourcesToReject.contains(source) {
+      throw .invalidArgument(
+        "\(field).host_path \(hostPath) does not exist, and absent_mount_sources_to_reject forbids making it as a directory")
+    }
+    if hostPath.split(separator: "/").contains("..") {
+      throw .invalidArgument("\(field).host_path \(String(reflecting: hostPath)) does not exist and contains \"..\"")
+    }
+    do {
+      try Files.makeDirectories(source, mode: 0o755)
+    } catch {
+      throw .invalidArgument("\(field).host_path \(hostPath) does not exist and cannot be made: \(error.reason)")
+    }
+    return source
   }
 
   /// The files under /proc a bind mount may cover (runc's checkProcMount

@@ -86,9 +86,22 @@ extension ContainerSpecBuilder {
         result += try HostDevices.annotationDevices(
           annotation, allowed: HostDevices.parseAllowedDevices(inputs.allowedDevices))
       }
+      let security = inputs.config.linux.securityContext
       for device in inputs.config.devices {
-        result += try HostDevices.resolve(
+        var resolved = try HostDevices.resolve(
           hostPath: device.hostPath, containerPath: device.containerPath, permissions: device.permissions)
+        if inputs.deviceOwnershipFromSecurityContext {
+          // CRI-O gives the node to a non-root run-as user and group; root's stay the host's.
+          for index in resolved.indices {
+            if security.hasRunAsUser, security.runAsUser.value > 0, let uid = UInt32(exactly: security.runAsUser.value) {
+              resolved[index].device.uid = uid
+            }
+            if security.hasRunAsGroup, security.runAsGroup.value > 0, let gid = UInt32(exactly: security.runAsGroup.value) {
+              resolved[index].device.gid = gid
+            }
+          }
+        }
+        result += resolved
       }
     } catch {
       throw .invalidArgument("devices: \(error)")

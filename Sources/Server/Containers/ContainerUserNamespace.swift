@@ -35,6 +35,18 @@ struct PodUserNamespace: Sendable, Equatable {
     }
   }
 
+  /// `minimum_mappable_uid` / `minimum_mappable_gid` (-1: none): a pod may not
+  /// map host IDs below them, so host users such as system accounts can never
+  /// own a pod's files.
+  static func checkMinimumHostIDs(_ mappings: UserNamespaceMappings, minimumUID: Int, minimumGID: Int) throws(CRIError) {
+    for (kind, ranges, minimum) in [("uid", mappings.uids, minimumUID), ("gid", mappings.gids, minimumGID)] where minimum >= 0 {
+      if let low = ranges.first(where: { Int($0.hostID) < minimum }) {
+        throw .invalidArgument(
+          "userns_options.\(kind)s maps host \(kind) \(low.hostID), below minimum_mappable_\(kind) \(minimum) of this node")
+      }
+    }
+  }
+
   /// RunPodSandbox's checks: a pod in its own user namespace cannot share
   /// the host's network, IPC or PID namespace (runc joins the user
   /// namespace first and could not enter the host's then), as kubelet

@@ -1,3 +1,6 @@
+import Logging
+import Support
+
 /// Pod sysctls: only keys that live in the pod's own namespaces may be set,
 /// so a pod can never change the node (the class of CVE-2022-0811); values
 /// are single plain settings, never something that could smuggle a second one.
@@ -7,6 +10,24 @@ enum Sysctls {
     "kernel.shm_rmid_forced", "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
     "kernel.sem", "kernel.shmall", "kernel.shmmax", "kernel.shmmni",
   ]
+
+  /// `default_sysctls` that this pod can take, as CRI-O: one the pod's
+  /// namespaces cannot hold (a net.* key on a host-network pod) is skipped with
+  /// a warning rather than failing every such pod. The pod's own override them.
+  static func withDefaults(_ defaults: [String], hostNetwork: Bool, hostIPC: Bool, logger: Logger) -> [String: String] {
+    var result: [String: String] = [:]
+    for entry in defaults {
+      let parts = entry.split(separator: "=", maxSplits: 1).map { String($0.trimmingWhitespace()) }
+      guard parts.count == 2 else { continue }
+      do {
+        _ = try validate([parts[0]: parts[1]], hostNetwork: hostNetwork, hostIPC: hostIPC)
+        result[parts[0]] = parts[1]
+      } catch {
+        logger.warning("Skipping default_sysctls entry for this pod", metadata: ["sysctl": "\(entry)", "reason": "\(error.rpcErrorMessage)"])
+      }
+    }
+    return result
+  }
 
   static func validate(_ sysctls: [String: String], hostNetwork: Bool, hostIPC: Bool) throws(CRIError) -> [(key: String, value: String)] {
     var result: [(key: String, value: String)] = []

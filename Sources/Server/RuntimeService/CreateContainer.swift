@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CRIAPI
+import Config
 import ContainerSecurity
 import GRPCCore
 import OCI
@@ -90,9 +91,14 @@ struct ContainerCreation: Sendable {
         lowerDirectories: lowers, layerDirectory: layerDirectory, merged: layout.rootfs, userNamespace: userNamespace)
       undo.append { ContainerRootfs.unmount(layout.rootfs) }
       CrashPoints.reach("CreateContainer", 1)
-      try Self.makeImageVolumes(
-        imageConfig.config?.volumes.map { Array($0.keys) } ?? [], rootfs: layout.rootfs,
-        owner: userNamespace?.hostRoot ?? (0, 0))
+      let runtimeConfig = daemon.config.runtime
+      let volumes = imageConfig.config?.volumes.map { Array($0.keys) } ?? []
+      if daemon.config.image.imageVolumes == "mkdir" {
+        try Self.makeImageVolumes(volumes, rootfs: layout.rootfs, owner: userNamespace?.hostRoot ?? (0, 0))
+      }
+      let configuredMounts = try ConfiguredMounts.forContainer(
+        runtimeConfig, imageVolumes: daemon.config.image.imageVolumes, volumes: volumes, bundle: bundle,
+        readOnlyRoot: config.linux.securityContext.readonlyRootfs || runtimeConfig.readOnly)
       // runc binds these idmapped clones; they go once it has.
       let idmappedDirectory = layout.idmappedStaging
       undo.append { IDMappedMounts.detachAll(in: idmappedDirectory) }
@@ -117,9 +123,17 @@ struct ContainerCreation: Sendable {
         additionalDevices: daemon.config.runtime.additionalDevices,
         annotationDevices: try annotationDevices(pod: pod), allowedDevices: daemon.config.runtime.allowedDevices,
         readOnlyRootfs: daemon.config.runtime.readOnly,
+        ulimits: runtimeConfig.defaultUlimits.compactMap(Ulimit.init(parsing:)),
+        pidsLimit: runtimeConfig.pidsLimit,
+        addInheritableCapabilities: runtimeConfig.addInheritableCapabilities,
+        bindMountPrefix: runtimeConfig.bindMountPrefix,
+        absentMountSourcesToReject: runtimeConfig.absentMountSourcesToReject,
+        configuredMounts: configuredMounts,
+        privilegedWithoutHostDevices: runtimeConfig.runtimes[pod.runtimeHandler]?.privilegedWithoutHostDevices ?? false,
+        deviceOwnershipFromSecurityContext: runtimeConfig.deviceOwnershipFromSecurityContext,
         userNamespace: userNamespace, idmappedMountSources: idmappedSources))
       // The config is fsynced: off the cooperative pool.
-      try await Blocking.run { () throws(Runtime.RuntimeError) in try OCIBundle.create(at: bundle, spec: spec) }
+      _ = try await Blocking.run { () throws(Runtime.RuntimeError) in try OCIBundle.create(at: bundle, spec: spec) }
       CrashPoints.reach("CreateContainer", 2)
       if let parent = logPath.lastIndex(of: "/") {
         try Files.makeDirectories(String(logPath[..<parent]), mode: 0o755)

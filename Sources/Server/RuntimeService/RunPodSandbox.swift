@@ -16,8 +16,10 @@ extension CRIRuntimeService {
     try PodFiles.validate(config)
     let options = config.linux.securityContext.namespaceOptions
     let userNamespace = try PodUserNamespace.requested(options, field: "linux.security_context.namespace_options")
-    if userNamespace != nil {
+    if let userNamespace {
       try PodUserNamespace.checkPodNamespaces(options)
+      try PodUserNamespace.checkMinimumHostIDs(
+        userNamespace, minimumUID: daemon.config.runtime.minimumMappableUID, minimumGID: daemon.config.runtime.minimumMappableGID)
       if let reason = await daemon.containers.userNamespacesUnsupported {
         throw CRIError.failedPrecondition("this host cannot give a pod its own user namespace: \(reason)")
       }
@@ -73,7 +75,10 @@ struct PodCreation: Sendable {
     let hostIPC = options.ipc == .node
     var undo: [() async -> Void] = [{ supervisor.names.release(name, of: id) }]
     do {
-      let sysctls = try Sysctls.validate(config.linux.sysctls, hostNetwork: hostNetwork, hostIPC: hostIPC)
+      let sysctls = try Sysctls.validate(
+        Sysctls.withDefaults(daemon.config.runtime.defaultSysctls, hostNetwork: hostNetwork, hostIPC: hostIPC, logger: daemon.logger)
+          .merging(config.linux.sysctls) { _, pods in pods },
+        hostNetwork: hostNetwork, hostIPC: hostIPC)
       let cgroupParent: String
       do {
         cgroupParent = try CgroupNaming.parentFilesystemPath(driver: daemon.containers.cgroupDriver, parent: config.linux.cgroupParent)

@@ -1,0 +1,135 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CRIAPI
+import CRIClient
+import Support
+import Testing
+
+/// crio.conf keys as a node operator sets them, seen from inside a real
+/// container (runc under conmon): what the process gets, what it sees
+/// mounted, what its monitor was started with.
+@Suite struct ConfigKeyEffectsTests {
+  let kit = ContainerTests()
+
+  @Test func containerKeysTakeEffect() async throws {
+    let scratch = try Files.makeTemporaryDirectory(prefix: "crio-config-keys-")
+    defer { Files.removeTree(scratch) }
+    try Files.makeDirectories(scratch + "/secrets", mode: 0o755)
+    try Files.write(scratch + "/secrets/token", "s3cret\n")
+    try Files.write(scratch + "/mounts.conf", """
+      # what a subscription manager would list
+      \(scratch)/secrets:/run/secrets
+      \(scratch)/absent:/run/absent
+
+      """)
+    let config = """
+      [crio.runtime]
+      default_ulimits = ["nofile=1024:2048", "nproc=500:600"]
+      pids_limit = 100
+      default_sysctls = ["net.ipv4.ping_group_range=0 2147483647", "kernel.msgmax=4096", "kernel.shmmni=2048"]
+      timezone = "Europe/Berlin"
+      default_mounts_file = "\(scratch)/mounts.conf"
+      add_inheritable_capabilities = true
+      no_pivot = true
+      absent_mount_sources_to_reject = ["\(scratch)/must-exist"]
+      [crio.runtime.runtimes.runc]
+      monitor_env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "MONITOR_MARK=from-crio-conf"]
+      """
+    try await kit.withPod(extraConfig: config, pod: { $0.linux.sysctls = ["kernel.shmmni": "1024"] }) { cri, _, pod in
+      var container = ContainerTests.container("keys", "sleep 1000")
+      container.linux.securityContext.runAsUser = .with { $0.value = 0 }
+      container.mounts = [.with { $0.hostPath = scratch + "/made/by/crio"; $0.containerPath = "/made" }]
+      let id = try await kit.create(cri, pod: pod, container)
+      try await kit.start(cri, id)
+      func run(_ script: String) async throws -> String {
+        let answer = try await cri.runtime.execSync(.with { $0.containerID = id; $0.cmd = ["/bin/sh", "-c", script]; $0.timeout = 10 })
+        #expect(answer.exitCode == 0, "\(script): \(String(decoding: answer.stderr, as: UTF8.self))")
+        return String(decoding: answer.stdout, as: UTF8.self).trimmingWhitespace().description
+      }
+      #expect(try await run("ulimit -Sn; ulimit -Hn; ulimit -Su; ulimit -Hu") == "1024\n2048\n500\n600")
+      #expect(try await run("cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max") == "100")
+      // The defaults, with the pod's own sysctl winning over the configured one.
+      #expect(try await run("cat /proc/sys/net/ipv4/ping_group_range /proc/sys/kernel/msgmax /proc/sys/kernel/shmmni")
+        == "0\t2147483647\n4096\n1024")
+      let berlin = try Files.readBytes("/usr/share/zoneinfo/Europe/Berlin")
+      #expect(try await run("wc -c < /etc/localtime") == String(berlin.count))
+      #expect(try await run("cat /run/secrets/token") == "s3cret")
+      #expect(try await run("test -e /run/absent || echo skipped") == "skipped")
+      // CRI-O's nine default capabilities, inheritable as well.
+      let inheritable = try await run("grep -e CapInh -e CapBnd /proc/self/status")
+      #expect(inheritable == "CapInh:\t00000000000005fb\nCapBnd:\t00000000000005fb")
+      #expect(Files.kind(of: scratch + "/made/by/crio") == .directory, "a missing mount source is made as a directory")
+
+      // conmon got what the handler's keys say, and nothing of the daemon's environment.
+      let conmon = try #require(Self.conmon(of: id))
+      #expect(conmon.arguments.contains("--no-pivot"))
+      #expect(conmon.environment.contains("MONITOR_MARK=from-crio-conf"))
+      #expect(!conmon.environment.contains { $0.hasPrefix("HOME=") })
+
+      // A missing source the operator listed is refused, not made.
+      var rejected = ContainerTests.container("rejected", "true")
+      rejected.mounts = [.with { $0.hostPath = scratch + "/must-exist"; $0.containerPath = "/data" }]
+      let refusal = await rpcError { _ = try await kit.create(cri, pod: pod, rejected) }
+      #expect(refusal?.code == .invalidArgument)
+      #expect(refusal?.message.contains("absent_mount_sources_to_reject") == true, "\(String(describing: refusal))")
+      #expect(Files.kind(of: scratch + "/must-exist") == .missing)
+    }
+  }
+
+  /// A host-network pod cannot take the default net.* sysctls: as CRI-O,
+  /// they are skipped for it instead of failing it.
+  @Test func defaultSysctlsAPodCannotTakeAreSkipped() async throws {
+    let config = "[crio.runtime]\ndefault_sysctls = [\"net.ipv4.ip_unprivileged_port_start=0\", \"kernel.msgmax=4096\"]\n"
+    try await kit.withPod(extraConfig: config, pod: { $0.linux.securityContext.namespaceOptions.network = .node }) { cri, _, pod in
+      let id = try await kit.create(cri, pod: pod, ContainerTests.container("hostnet", "sleep 1000"))
+      try await kit.start(cri, id)
+      let answer = try await cri.runtime.execSync(.with { $0.containerID = id; $0.cmd = ["cat", "/proc/sys/kernel/msgmax"]; $0.timeout = 10 })
+      #expect(String(decoding: answer.stdout, as: UTF8.self) == "4096\n")
+    }
+  }
+
+  /// minimum_mappable_uid/gid: a pod may not map host IDs below them.
+  @Test func podsMayNotMapHostIDsBelowTheMinimum() async throws {
+    try await withCRI(config: "[crio.runtime]\nminimum_mappable_uid = 100000\nminimum_mappable_gid = 100000\n") { cri, _ in
+      var pod = PodSandboxTests.podConfig()
+      pod.linux.securityContext.namespaceOptions.usernsOptions = .with {
+        $0.mode = .pod
+        $0.uids = [.with { $0.containerID = 0; $0.hostID = 65536; $0.length = 65536 }]
+        $0.gids = [.with { $0.containerID = 0; $0.hostID = 200000; $0.length = 65536 }]
+      }
+      let error = await rpcError { _ = try await PodSandboxTests.run(cri, pod) }
+      #expect(error?.code == .invalidArgument)
+      #expect(error?.message == "userns_options.uids maps host uid 65536, below minimum_mappable_uid 100000 of this node")
+      let pods = try await cri.runtime.listPodSandbox(.init()).items
+      #expect(pods.isEmpty)
+    }
+  }
+
+  /// log_to_journald needs journald: where there is none, start-up stops and says so.
+  @Test func logToJournaldWithoutJournaldStopsStartUp() async throws {
+    let journald = Files.kind(of: "/run/systemd/journal/socket") != .missing
+    let daemon = try DaemonProcess(config: "[crio.runtime]\nlog_to_journald = true\n")
+    if journald {
+      await #expect(throws: Never.self) { try await daemon.waitUntilReady() }
+    } else {
+      #expect(await daemon.waitForExit() == 1)
+      #expect(daemon.log().contains("log_to_journald = true, but this host has no journald socket"), "\(daemon.log())")
+    }
+    await daemon.cleanUp()
+  }
+
+  /// conmon's command line and environment, found by its `-c <id>`.
+  static func conmon(of id: String) -> (arguments: [String], environment: [String])? {
+    for entry in (try? Files.list("/proc")) ?? [] where entry.allSatisfy(\.isNumber) {
+      guard let bytes = try? Files.readBytes("/proc/\(entry)/cmdline") else { continue }
+      let arguments = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+      guard arguments.first?.hasSuffix("conmon") == true, let flag = arguments.firstIndex(of: "-c"),
+        arguments.indices.contains(flag + 1), arguments[flag + 1] == id
+      else { continue }
+      let environment = ((try? Files.readBytes("/proc/\(entry)/environ")) ?? []).split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+      return (arguments, environment)
+    }
+    return nil
+  }
+}
