@@ -99,6 +99,16 @@ import Testing
     #expect(plain.runtime.runtimes["runc"] == RuntimeHandler())
   }
 
+  @Test func ctrStopTimeoutBelowItsFloorIsRaisedWithAWarning() throws {
+    let dir = try TempDirectory()
+    let file = try dir.write("crio.conf", "[crio.runtime]\nctr_stop_timeout = 10\n")
+    let (config, warnings) = try loader.load(configFile: file, configDir: "")
+    #expect(config.runtime.ctrStopTimeout == 30)
+    #expect(warnings == ["\(file): [crio.runtime] ctr_stop_timeout 10 is below the lowest possible value; 30 is used"])
+    let higher = try dir.write("higher.conf", "[crio.runtime]\nctr_stop_timeout = 45\n")
+    #expect(try loader.load(configFile: higher, configDir: "").config.runtime.ctrStopTimeout == 45)
+  }
+
   @Test(arguments: [
     ("nofile=1024:2048", "RLIMIT_NOFILE", UInt64(1024), UInt64(2048)),
     ("nproc=512", "RLIMIT_NPROC", 512, 512),
