@@ -90,10 +90,13 @@ enum ConfigSchema {
     .int("crio.runtime", "ctr_stop_timeout", "Seconds a stop waits for a killed container to be gone before it reports an error (at least 30, as in CRI-O).", \.runtime.ctrStopTimeout, check: Check.atLeast(0)),
     .bool("crio.runtime", "drop_infra_ctr", "Skip the pause container for pods that do not share its namespaces.", \.runtime.dropInfraCtr),
     .string("crio.runtime", "infra_ctr_cpuset", "CPUs (\"0-3,6\") the pause containers run on (\"\" = any).", \.runtime.infraCtrCpuset, check: Check.cpuset),
-    .string("crio.runtime", "shared_cpuset", "CPUs (\"0-3,6\") that guaranteed containers may share (\"\" = none).", \.runtime.sharedCpuset, check: Check.cpuset),
+    .string("crio.runtime", "shared_cpuset", "CPUs (\"0-3,6\") that guaranteed containers may share (\"\" = none).", \.runtime.sharedCpuset, check: Check.cpuset)
+      .refusedUnlessDefault("the cpu-shared annotation that hands out these CPUs is not supported by this daemon"),
     .string("crio.runtime", "namespaces_dir", "Directory where pinned namespaces are kept.", \.runtime.namespacesDir, check: Check.absolutePath),
-    .string("crio.runtime", "pinns_path", "Path of the pinns binary (\"\" = look it up in PATH).", \.runtime.pinnsPath, check: Check.absolutePathOrEmpty),
-    .bool("crio.runtime", "enable_criu_support", "Allow checkpoint and restore with CRIU.", \.runtime.enableCriuSupport),
+    .string("crio.runtime", "pinns_path", "Path of the pinns binary (\"\" = look it up in PATH).", \.runtime.pinnsPath, check: Check.absolutePathOrEmpty)
+      .refusedUnlessDefault("this daemon pins namespaces with its own `crio pinns`; no separate pinns binary is run"),
+    .bool("crio.runtime", "enable_criu_support", "Allow checkpoint and restore with CRIU.", \.runtime.enableCriuSupport)
+      .refusedUnlessDefault("checkpoint and restore (CheckpointContainer) are not implemented by this daemon"),
     .bool("crio.runtime", "enable_pod_events", "Send container events to the kubelet (evented PLEG).", \.runtime.enablePodEvents),
     .string("crio.runtime", "default_runtime", "Runtime handler used when the kubelet names none; must be defined below.", \.runtime.defaultRuntime, check: Check.handlerName),
     .strings("crio.runtime", "absent_mount_sources_to_reject", "Bind-mount sources that must already exist instead of being created.", \.runtime.absentMountSourcesToReject, each: Check.absolutePath),
@@ -101,7 +104,8 @@ enum ConfigSchema {
   ]
 
   private static let imageKeys: [ConfigKey<CrioConfig>] = [
-    .string("crio.image", "default_transport", "Transport prepended to image names that carry none.", \.image.defaultTransport, check: Check.nonEmpty),
+    .string("crio.image", "default_transport", "Transport prepended to image names that carry none.", \.image.defaultTransport, check: Check.nonEmpty)
+      .refusedUnlessDefault("this daemon pulls from registries (docker://) only"),
     .string("crio.image", "global_auth_file", "Registry credentials file used for every pull (\"\" = none).", \.image.globalAuthFile, check: Check.absolutePathOrEmpty),
     .string("crio.image", "pause_image", "Image of the pause (infra) container.", \.image.pauseImage, check: Check.nonEmpty),
     .string("crio.image", "pause_image_auth_file", "Registry credentials file for pulling the pause image (\"\" = none).", \.image.pauseImageAuthFile, check: Check.absolutePathOrEmpty),

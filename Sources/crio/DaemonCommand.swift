@@ -20,7 +20,7 @@ struct DaemonCommand: AsyncParsableCommand {
   func run() async throws {
     let options = self.options
     let (config, warnings) = try exitOnError { () throws(ConfigError) in try options.loadConfig() }
-    let levelSwitch = LogLevelSwitch(LogLevels.swiftLog(config.runtime.logLevel))
+    let levelSwitch = LogLevelSwitch(LogLevels.swiftLog(config.runtime.logLevel), filter: config.runtime.logFilter)
     LoggingSystem.bootstrap { label in DaemonLogHandler(label: label, levelSwitch: levelSwitch) }
     let logger = Logger(label: "crio")
     for warning in warnings { logger.warning("\(warning)") }

@@ -13,12 +13,10 @@ import Testing
   static let knownInert: Set<String> = [
     // [crio]
     "storage_option", "version_file", "version_file_persist", "internal_wipe", "clean_shutdown_file",
-    // [crio.api]
-    "grpc_max_send_msg_size",
     // [crio.runtime]
-    "hooks_dir", "log_filter", "drop_infra_ctr", "infra_ctr_cpuset", "shared_cpuset", "pinns_path", "enable_criu_support",
+    "hooks_dir", "drop_infra_ctr", "infra_ctr_cpuset",
     // [crio.image]
-    "default_transport", "pause_image_auth_file", "pause_command", "signature_policy_dir",
+    "pause_image_auth_file", "pause_command", "signature_policy_dir",
     "big_files_temporary_dir", "auto_reload_registries",
     // [crio.stats]
     "stats_collection_period", "collection_period",

@@ -80,15 +80,11 @@ import Testing
     c.runtime.ctrStopTimeout = 60
     c.runtime.dropInfraCtr = false
     c.runtime.infraCtrCpuset = "0-1"
-    c.runtime.sharedCpuset = "2-3,6"
     c.runtime.namespacesDir = "/run/ns"
-    c.runtime.pinnsPath = "/usr/bin/pinns"
     c.runtime.absentMountSourcesToReject = ["/etc/hostname"]
-    c.runtime.enableCriuSupport = true
     c.runtime.enablePodEvents = true
     c.runtime.timezone = "Europe/Berlin"
 
-    c.image.defaultTransport = "docker-daemon:"
     c.image.globalAuthFile = "/var/lib/kubelet/config.json"
     c.image.pauseImage = "registry.example.com/pause:3.9"
     c.image.pauseImageAuthFile = "/etc/crio/pause-auth.json"

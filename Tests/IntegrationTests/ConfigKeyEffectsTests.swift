@@ -103,6 +103,22 @@ import Testing
     }
   }
 
+  /// grpc_max_send_msg_size: an answer over it is an error answer naming the
+  /// limit, and the connection goes on serving.
+  @Test func answersOverTheSendLimitAreRefused() async throws {
+    try await kit.withPod(extraConfig: "[crio.api]\ngrpc_max_send_msg_size = 4096\n") { cri, _, pod in
+      let id = try await kit.create(cri, pod: pod, ContainerTests.container("big", "sleep 1000"))
+      try await kit.start(cri, id)
+      let large = await rpcError {
+        _ = try await cri.runtime.execSync(.with { $0.containerID = id; $0.cmd = ["/bin/sh", "-c", "head -c 10000 /dev/zero"]; $0.timeout = 10 })
+      }
+      #expect(large?.code == .resourceExhausted)
+      #expect(large?.message.hasPrefix("grpc: trying to send message larger than max (100") == true, "\(String(describing: large))")
+      let small = try await cri.runtime.execSync(.with { $0.containerID = id; $0.cmd = ["echo", "fits"]; $0.timeout = 10 })
+      #expect(String(decoding: small.stdout, as: UTF8.self) == "fits\n")
+    }
+  }
+
   /// A host-network pod cannot take the default net.* sysctls: as CRI-O,
   /// they are skipped for it instead of failing it.
   @Test func defaultSysctlsAPodCannotTakeAreSkipped() async throws {

@@ -98,6 +98,18 @@ import Support
     }
   }
 
+  /// log_filter: only matching messages are written; SIGHUP changes the filter.
+  @Test func logFilterKeepsOnlyMatchingMessagesAndReloads() async throws {
+    try await withDaemon(config: "[crio.runtime]\nlog_filter = \"^Serving\"\n") { daemon in
+      let messages = { daemon.log().split(separator: "\n").filter { $0.contains(" msg=") } }
+      #expect(messages().count == 1 && messages().allSatisfy { $0.contains("msg=\"Serving CRI on the socket\"") }, "\(messages())")
+      try Files.write(daemon.configDir + "/50-filter.conf", "[crio.runtime]\nlog_filter = \"^(Set log filter|Configuration)\"\n")
+      daemon.send(signal: SIGHUP)
+      #expect(await eventually { daemon.log().contains("msg=\"Configuration reloaded\"") })
+      #expect(messages().count == 3, "\(messages())")
+    }
+  }
+
   @Test func aBrokenReloadKeepsTheRunningConfiguration() async throws {
     try await withDaemon { daemon in
       try Files.write(daemon.configDir + "/50-bad.conf", "[crio.runtime]\ncgroup_manager = \"bogus\"\n")

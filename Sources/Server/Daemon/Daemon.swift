@@ -138,7 +138,7 @@ public struct Daemon: Sendable {
       transport: transport,
       services: [CRIRuntimeService(daemon: context, streaming: streaming), CRIImageService(daemon: context)],
       interceptors: (config.metrics.enableMetrics ? [MetricsInterceptor(metrics: context.metrics)] : [])
-        + [RequestLogInterceptor(logger: logger), CancellationInterceptor()]
+        + [RequestLogInterceptor(logger: logger), CancellationInterceptor(), SendSizeLimitInterceptor(limit: config.api.grpcMaxSendMsgSize)]
     )
 
     let signals = SignalWatcher(signals: [SIGTERM, SIGINT, SIGHUP])
@@ -201,8 +201,13 @@ public struct Daemon: Sendable {
       levelSwitch.level = newLevel
       logger.info("Set log level", metadata: ["from": "\(old)", "to": "\(fresh.runtime.logLevel.rawValue)"])
     }
+    if fresh.runtime.logFilter != levelSwitch.filter {
+      levelSwitch.filter = fresh.runtime.logFilter
+      logger.info("Set log filter", metadata: ["filter": "\(fresh.runtime.logFilter)"])
+    }
     var unchangeable = fresh
     unchangeable.runtime.logLevel = running.runtime.logLevel
+    unchangeable.runtime.logFilter = running.runtime.logFilter
     if unchangeable != running {
       logger.warning("Configuration changes other than log_level need a restart to take effect")
     } else {

@@ -12,12 +12,46 @@ import Synchronization
 /// change takes effect on the next line everywhere.
 public final class LogLevelSwitch: Sendable {
   private let current: Mutex<Logger.Level>
+  private let currentFilter: Mutex<LogFilter?>
 
-  public init(_ level: Logger.Level) { current = Mutex(level) }
+  public init(_ level: Logger.Level, filter: String = "") {
+    current = Mutex(level)
+    currentFilter = Mutex(LogFilter(filter))
+  }
 
   public var level: Logger.Level {
     get { current.withLock { $0 } }
     set { current.withLock { $0 = newValue } }
+  }
+
+  /// `log_filter`, also changed by SIGHUP.
+  public var filter: String {
+    get { currentFilter.withLock { $0?.pattern ?? "" } }
+    set { currentFilter.withLock { $0 = LogFilter(newValue) } }
+  }
+
+  /// Whether a message passes `log_filter` (every message does without one).
+  func passes(_ message: String) -> Bool {
+    currentFilter.withLock { $0?.matches(message) ?? true }
+  }
+}
+
+/// `log_filter`: as CRI-O's filter hook, a message the regular expression
+/// does not match is not written at all. The configuration checked that it
+/// compiles.
+struct LogFilter: @unchecked Sendable {
+  // Regex is not Sendable; this one is only read, under the switch's lock.
+  let pattern: String
+  let regex: Regex<AnyRegexOutput>
+
+  init?(_ pattern: String) {
+    guard !pattern.isEmpty, let regex = try? Regex(pattern) else { return nil }
+    self.pattern = pattern
+    self.regex = regex
+  }
+
+  func matches(_ message: String) -> Bool {
+    message.contains(regex)
   }
 }
 
@@ -58,6 +92,7 @@ public struct DaemonLogHandler: LogHandler {
   }()
 
   public func log(event: LogEvent) {
+    guard levelSwitch.passes(event.message.description) else { return }
     let lead = Self.toJournal ? "<\(Self.syslogPriority(of: event.level))>" : "time=\"\(Self.timestamp())\" "
     var line = lead + "level=\(Self.name(of: event.level)) msg=\(Self.quote(event.message.description))"
     var merged = metadata
