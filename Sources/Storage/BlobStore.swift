@@ -16,16 +16,31 @@ public final class BlobStore: Sendable {
   public let root: String
   let blobs: String
   let tmp: String
+  /// `big_files_temporary_dir`: where layer downloads are staged (nil: root/tmp).
+  let downloads: String?
 
-  public init(root: String) throws(StorageError) {
+  public init(root: String, downloadDirectory: String? = nil) throws(StorageError) {
     self.root = root
     blobs = root + "/blobs"
     tmp = root + "/tmp"
+    downloads = downloadDirectory.flatMap { $0.isEmpty ? nil : $0 }
     do {
       try StorageDirectories.make(root, blobs, blobs + "/sha256", blobs + "/sha512", tmp)
+      if let downloads { try Files.makeDirectories(downloads, mode: 0o700) }
     } catch {
       throw .io(error)
     }
+  }
+
+  /// Names of downloads staged outside root/tmp, so start-up removes ours
+  /// alone from a directory others may share (/var/tmp).
+  static let downloadPrefix = "crio-layer-"
+
+  /// A fresh path for a layer download, which is unpacked and then removed:
+  /// in `big_files_temporary_dir` when one is set (a bigger or faster disk).
+  public func downloadPath() -> String {
+    guard let downloads else { return temporaryPath() }
+    return StorageDirectories.uniquePath(in: downloads, prefix: Self.downloadPrefix)
   }
 
   public func path(of digest: Digest) -> String {
@@ -124,5 +139,10 @@ public final class BlobStore: Sendable {
   /// Call at start, before any pull runs (a pull in progress stages there too).
   public func cleanUpIncomplete() {
     StorageDirectories.empty(tmp)
+    if let downloads {
+      for name in (try? Files.list(downloads)) ?? [] where name.hasPrefix(Self.downloadPrefix) {
+        unlink(downloads + "/" + name)
+      }
+    }
   }
 }

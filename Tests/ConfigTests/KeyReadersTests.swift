@@ -16,8 +16,7 @@ import Testing
     // [crio.runtime]
     "hooks_dir", "drop_infra_ctr", "infra_ctr_cpuset",
     // [crio.image]
-    "pause_image_auth_file", "pause_command", "signature_policy_dir",
-    "big_files_temporary_dir", "auto_reload_registries",
+    "pause_image_auth_file", "pause_command",
     // [crio.stats]
     "stats_collection_period", "collection_period",
     // [crio.runtime.runtimes.*]

@@ -30,7 +30,7 @@ extension ImageContext {
     do {
       if let record = try records.find(text) { return record }
       // "busybox" means whatever the search registries make of it.
-      for candidate in (try? registries.candidates(for: text)) ?? [] {
+      for candidate in (try? sources.registries.candidates(for: text)) ?? [] {
         if let record = try records.find(candidate.description) { return record }
       }
       return nil

@@ -14,7 +14,8 @@ extension CRIImageService {
     let images = daemon.images
     let credentials = request.hasAuth ? Credentials(request.auth) : nil
     do {
-      let record = try await images.puller.pull(name, credentials: credentials)
+      let namespace = request.hasSandboxConfig ? request.sandboxConfig.metadata.namespace : nil
+      let record = try await images.puller.pull(name, credentials: credentials, namespace: namespace)
       var response = Runtime_V1_PullImageResponse()
       response.imageRef = record.id.hex
       return response

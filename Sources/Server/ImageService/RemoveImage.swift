@@ -31,7 +31,7 @@ extension ImageContext {
     // The tag the request named, if it named one ("busybox" names
     // docker.io/library/busybox:latest through the search registries).
     let tag = record.repoTags.first { $0 == name }
-      ?? ((try? registries.candidates(for: name)) ?? []).map(\.description).first { record.repoTags.contains($0) }
+      ?? ((try? sources.registries.candidates(for: name)) ?? []).map(\.description).first { record.repoTags.contains($0) }
     if let tag, record.repoTags.count > 1 {
       _ = try records.removeName(tag, from: record.id)
       logger.info("Untagged image", metadata: ["tag": "\(tag)", "id": "\(record.id.hex)"])

@@ -30,8 +30,7 @@ final class ImagePuller: Sendable {
   }
 
   private let settings: Settings
-  private let registries: RegistriesConf
-  private let policy: SignaturePolicy
+  private let sources: ImageSources
   private let client: RegistryClient
   private let blobs: BlobStore
   private let layers: LayerStore
@@ -43,15 +42,14 @@ final class ImagePuller: Sendable {
   let leases: LayerLeases
 
   init(
-    settings: Settings, registries: RegistriesConf, policy: SignaturePolicy, client: RegistryClient,
+    settings: Settings, sources: ImageSources, client: RegistryClient,
     blobs: BlobStore, layers: LayerStore, records: ImageStore, leases: LayerLeases, metrics: CrioMetrics = .disabled,
     logger: Logger
   ) {
     self.leases = leases
     self.metrics = metrics
     self.settings = settings
-    self.registries = registries
-    self.policy = policy
+    self.sources = sources
     self.client = client
     self.blobs = blobs
     self.layers = layers
@@ -59,11 +57,12 @@ final class ImagePuller: Sendable {
     self.logger = logger
   }
 
-  /// Pulls `name` (as the user typed it) and returns the stored image.
-  func pull(_ name: String, credentials: Credentials?) async throws -> ImageRecord {
+  /// Pulls `name` (as the user typed it) and returns the stored image;
+  /// `namespace` is the pod's, for its own signature policy.
+  func pull(_ name: String, credentials: Credentials?, namespace: String? = nil) async throws -> ImageRecord {
     let started = ContinuousClock.now
     do {
-      let (record, downloaded) = try await pullCandidates(name, credentials: credentials)
+      let (record, downloaded) = try await pullCandidates(name, credentials: credentials, namespace: namespace)
       metrics.recordPullSuccess(image: name, downloaded: downloaded, duration: ContinuousClock.now - started)
       return record
     } catch {
@@ -73,7 +72,9 @@ final class ImagePuller: Sendable {
   }
 
   /// The image and the bytes of layers this pull found missing.
-  private func pullCandidates(_ name: String, credentials: Credentials?) async throws -> (ImageRecord, Int64) {
+  private func pullCandidates(_ name: String, credentials: Credentials?, namespace: String?) async throws -> (ImageRecord, Int64) {
+    let registries = sources.registries
+    let policy = try sources.policy(namespace: namespace)
     let candidates = try registries.candidates(for: name)
     var failures: [String] = []
     for reference in candidates {
@@ -86,7 +87,7 @@ final class ImagePuller: Sendable {
         // the reference, read at each pull (a rotated file counts at once).
         let credentials = try credentials ?? AuthFile.load(path: settings.globalAuthFile).credentials(for: reference)
         return try await pulls.run(reference.description) { [self] in
-          try await pull(reference, credentials: credentials)
+          try await pull(reference, credentials: credentials, registries: registries)
         }
       } catch let error as RegistryError where candidates.count > 1 && error.triesNextCandidate {
         failures.append("\(reference): \(error)")
@@ -96,7 +97,9 @@ final class ImagePuller: Sendable {
     throw RegistryError.notFound(what: "image \"\(name)\" in any search registry (\(failures.joined(separator: "; ")))")
   }
 
-  private func pull(_ reference: ImageReference, credentials: Credentials?) async throws -> (ImageRecord, Int64) {
+  private func pull(
+    _ reference: ImageReference, credentials: Credentials?, registries: RegistriesConf
+  ) async throws -> (ImageRecord, Int64) {
     let started = ContinuousClock.now
     logger.info("Pulling image", metadata: ["image": "\(reference)"])
     let endpoints = try registries.endpoints(for: reference, extraInsecure: settings.insecureRegistries)
@@ -232,7 +235,7 @@ final class ImagePuller: Sendable {
     guard let compression = MediaType.layerCompression(job.descriptor.mediaType) else {
       throw OCIError.unsupportedMediaType(job.descriptor.mediaType)
     }
-    let temporary = blobs.temporaryPath()
+    let temporary = blobs.downloadPath()
     defer { Files.removeTree(temporary) }
     try await client.fetchBlob(
       endpoint, digest: job.descriptor.digest, expectedSize: job.descriptor.size, credentials: credentials,
