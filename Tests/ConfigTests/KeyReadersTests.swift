@@ -17,8 +17,6 @@ import Testing
     "hooks_dir", "drop_infra_ctr", "infra_ctr_cpuset",
     // [crio.image]
     "pause_image_auth_file", "pause_command",
-    // [crio.stats]
-    "stats_collection_period", "collection_period",
     // [crio.runtime.runtimes.*]
     "monitor_cgroup",
   ]

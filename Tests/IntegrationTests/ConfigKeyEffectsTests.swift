@@ -119,6 +119,23 @@ import Testing
     }
   }
 
+  /// stats_collection_period (and the later collection_period): stats are
+  /// read once per period and served as read in between; 0 reads each time.
+  @Test(arguments: [("stats_collection_period = 3600", true), ("collection_period = 3600", true), ("stats_collection_period = 0", false)])
+  func statsAreReadOncePerPeriod(key: String, cached: Bool) async throws {
+    try await kit.withPod(extraConfig: "[crio.stats]\n\(key)\n") { cri, _, pod in
+      let id = try await kit.create(cri, pod: pod, ContainerTests.container("stats", "sleep 1000"))
+      try await kit.start(cri, id)
+      let first = try await cri.runtime.containerStats(.with { $0.containerID = id }).stats
+      let listed = try await cri.runtime.listContainerStats(.init()).stats.first { $0.attributes.id == id }
+      let podFirst = try await cri.runtime.podSandboxStats(.with { $0.podSandboxID = pod }).stats
+      let podSecond = try await cri.runtime.podSandboxStats(.with { $0.podSandboxID = pod }).stats
+      #expect(first.cpu.timestamp > 0)
+      #expect((listed?.cpu.timestamp == first.cpu.timestamp) == cached)
+      #expect((podFirst.linux.cpu.timestamp == podSecond.linux.cpu.timestamp) == cached)
+    }
+  }
+
   /// A host-network pod cannot take the default net.* sysctls: as CRI-O,
   /// they are skipped for it instead of failing it.
   @Test func defaultSysctlsAPodCannotTakeAreSkipped() async throws {

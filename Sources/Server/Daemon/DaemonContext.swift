@@ -24,6 +24,8 @@ public final class DaemonContext: Sendable {
   let events: ContainerEventHub
   /// The previous CPU reading of each container and pod, for usage rates.
   let stats = CPUUsageRates()
+  /// Stats kept for `[crio.stats]`'s period.
+  let statsCache: StatsCache
   /// `[crio.metrics]`: what is counted (nothing when metrics are off).
   let metrics: CrioMetrics
 
@@ -34,6 +36,8 @@ public final class DaemonContext: Sendable {
     self.config = config
     self.logger = logger
     self.state = state
+    statsCache = StatsCache(
+      seconds: config.stats.collectionPeriod > 0 ? config.stats.collectionPeriod : config.stats.statsCollectionPeriod)
     let metrics = CrioMetrics(config: config.metrics, logger: logger)
     self.metrics = metrics
     images = try ImageContext(config: config, logger: logger, metrics: metrics)

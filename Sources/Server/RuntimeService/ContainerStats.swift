@@ -47,7 +47,9 @@ extension CRIRuntimeService {
     for record in daemon.containerRecords(matching: listFilter) {
       result.append(await collector.containerStats(record))
     }
-    await daemon.stats.keep(only: Set(daemon.containers.supervisor.index.all.map(\.id) + daemon.pods.supervisor.index.all.map { "pod:" + $0.id }))
+    let (containers, pods) = (daemon.containers.supervisor.index.all.map(\.id), daemon.pods.supervisor.index.all.map(\.id))
+    await daemon.stats.keep(only: Set(containers + pods.map { "pod:" + $0 }))
+    await daemon.statsCache.keep(containers: Set(containers), pods: Set(pods))
     return result
   }
 }

@@ -32,7 +32,7 @@ struct StatsCollector {
   }
 
   func containerStats(_ record: ContainerRecord) async -> Runtime_V1_ContainerStats {
-    await containerStats(record, cgroup: cgroupStats(record))
+    await daemon.statsCache.container(record.id) { await containerStats(record, cgroup: cgroupStats(record)) }
   }
 
   /// The stats from a cgroup reading the caller already has.
@@ -96,7 +96,7 @@ struct StatsCollector {
   /// A pod's figures: its containers' sums, its network namespace's
   /// interfaces (read through a process inside it), its process count.
   func podStats(_ pod: PodSandbox) async -> Runtime_V1_PodSandboxStats {
-    await podReadings(pod).stats
+    await daemon.statsCache.pod(pod.id) { await podReadings(pod).stats }
   }
 
   /// The pod's stats and the cgroup reading of each container (by ID),
