@@ -171,7 +171,7 @@ extension Character {
 }
 
 extension StringProtocol {
-  fileprivate func trimmingWhitespace() -> Substring {
+  func trimmingWhitespace() -> Substring {
     let text = Substring(self)
     guard let start = text.firstIndex(where: { !$0.isWhitespace }),
       let end = text.lastIndex(where: { !$0.isWhitespace })
