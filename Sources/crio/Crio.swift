@@ -8,7 +8,7 @@ struct Crio: AsyncParsableCommand {
     abstract: "A Kubernetes container runtime (CRI) daemon, a drop-in for CRI-O.",
     discussion: GlobalFlag.helpText,
     subcommands: [
-      DaemonCommand.self, ConfigCommand.self, VersionCommand.self, StatusCommand.self,
+      DaemonCommand.self, ConfigCommand.self, VersionCommand.self, StatusCommand.self, WipeCommand.self,
       InstallCNIConfigCommand.self, CompletionCommand.self, ManCommand.self, PinnsCommand.self,
     ],
     defaultSubcommand: DaemonCommand.self

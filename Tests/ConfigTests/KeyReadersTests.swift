@@ -11,7 +11,7 @@ import Testing
   static let knownInert: Set<String> = [
     // [crio] (log_dir: the --log-dir flag's setter used to count as its reader;
     // CRI-O's default pod log directory, log_dir/<pod ID>, is not made yet)
-    "storage_option", "log_dir", "version_file", "version_file_persist", "internal_wipe", "clean_shutdown_file",
+    "storage_option", "log_dir",
     // [crio.api]
     "grpc_max_send_msg_size",
     // [crio.runtime]
