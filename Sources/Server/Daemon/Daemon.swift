@@ -50,17 +50,19 @@ public struct Daemon: Sendable {
     let cleanShutdown = CleanShutdown(config: config)
     let uncleanStop = cleanShutdown.lastStopWasUnclean
     let context = try await DaemonContext(config: config, logger: logger)
-    let exits = try ExitMonitor(supervisor: context.containers.supervisor, directory: config.runtime.containerExitsDir)
-    try await Recovery(daemon: context).run()
-    context.events.endRecovery()
-    let exitWatching = Task { await exits.run() }
-    defer { exitWatching.cancel() }
-    // With the exit monitor running: removing a running container waits for its exit.
-    await Wipe(daemon: context).atStart(afterUncleanStop: uncleanStop)
-    try Self.markStarted(config, cleanShutdown)
-    let restored = context.pods.supervisor.index.all.map(\.record)
-    Task { await context.network.checkRestored(restored, logger: logger) }
+    // From here on a failure must still close the registry client (its
+    // deinit traps otherwise), so the daemon exits with one line that says why.
     try await withCleanUp {
+      let exits = try ExitMonitor(supervisor: context.containers.supervisor, directory: config.runtime.containerExitsDir)
+      try await Recovery(daemon: context).run()
+      context.events.endRecovery()
+      let exitWatching = Task { await exits.run() }
+      defer { exitWatching.cancel() }
+      // With the exit monitor running: removing a running container waits for its exit.
+      await Wipe(daemon: context).atStart(afterUncleanStop: uncleanStop)
+      try Self.markStarted(config, cleanShutdown)
+      let restored = context.pods.supervisor.index.all.map(\.record)
+      Task { await context.network.checkRestored(restored, logger: logger) }
       let streaming = try await StreamingServer.start(
         configuration: try Self.streamingConfiguration(config.api), runtime: ContainerStreams(daemon: context), logger: logger)
       try await withCleanUp {

@@ -30,25 +30,27 @@ public enum OfflineWipe {
     } else if !containers {
       return "Version unchanged and node not rebooted; no wipe needed"
     }
+    guard Files.kind(of: config.root) == .directory else {
+      return "Nothing to wipe: \(config.root) does not exist"
+    }
     if UnixSocket.isAnswering(config.api.listen) {
       throw DaemonError.alreadyRunning(path: config.api.listen)
     }
     logger.info("Wiping", metadata: ["reasons": "\(reasons)", "images": "\(images)"])
     let context = try await DaemonContext(config: config, logger: logger)
-    do {
+    let removed = try await withCleanUp {
       let exits = try ExitMonitor(supervisor: context.containers.supervisor, directory: config.runtime.containerExitsDir)
       try await Recovery(daemon: context).run()
       // Removing a running container waits for the monitor to see it exit.
       let exitWatching = Task { await exits.run() }
       defer { exitWatching.cancel() }
-      let removed = await Wipe(daemon: context).run(images: images)
+      return await Wipe(daemon: context).run(images: images)
+    } cleanUp: {
       await context.images.shutdown()
-      return removed.isEmpty
-        ? "Nothing to wipe (\(reasons.joined(separator: "; ")))"
-        : "Wiped \(removed.pods) pods, \(removed.containers) containers and \(removed.images) images (\(reasons.joined(separator: "; ")))"
-    } catch {
-      await context.images.shutdown()
-      throw error
     }
+    let why = reasons.joined(separator: "; ")
+    return removed.isEmpty
+      ? "Nothing to wipe (\(why))"
+      : "Wiped \(removed.pods) pods, \(removed.containers) containers and \(removed.images) images (\(why))"
   }
 }
