@@ -41,9 +41,15 @@ public final class DaemonProcess: Sendable {
     self.socket = socket ?? directory + "/crio.sock"
     try Files.write(directory + "/crio.conf", config)
     try Files.makeDirectories(directory + "/crio.conf.d", mode: 0o755)
-    // Pinned namespaces, runc's state, exit files and attach sockets go
-    // under the test's own directory, not /var/run and /run/runc.
+    // Pinned namespaces, runc's state, exit files, attach sockets, the
+    // version files and the clean shutdown file go under the test's own
+    // directory, not /var/run, /var/lib/crio and /run/runc.
     try Files.write(directory + "/crio.conf.d/00-test.conf", """
+      [crio]
+      version_file = "\(directory)/run/version"
+      version_file_persist = "\(directory)/root/version"
+      clean_shutdown_file = "\(directory)/root/clean.shutdown"
+
       [crio.runtime]
       namespaces_dir = "\(directory)/ns"
       container_exits_dir = "\(directory)/exits"
@@ -56,12 +62,7 @@ public final class DaemonProcess: Sendable {
       network_dir = "\(directory)/cni/net.d"
 
       """)
-    let args = [
-      "--config", directory + "/crio.conf", "--config-dir", directory + "/crio.conf.d",
-      "--listen", self.socket,
-      "--root", directory + "/root", "--runroot", directory + "/run",
-      "--log-dir", directory + "/pods",
-    ] + arguments
+    let args = Self.standardArguments(directory: directory, socket: self.socket) + arguments
     var inherited: [String] = []
     var entry = environ
     while let variable = entry.pointee {
@@ -71,6 +72,20 @@ public final class DaemonProcess: Sendable {
     pid = try Processes.spawn(
       CrioBinary.path, args, stdout: directory + "/daemon.out", stderr: directory + "/daemon.log",
       environment: environment.isEmpty ? nil : inherited + environment)
+  }
+
+  /// The flags every daemon of this kind gets: its files, socket and
+  /// directories. Other commands (`crio wipe`, `crio config`) given them
+  /// see what the daemon sees.
+  public var standardArguments: [String] { Self.standardArguments(directory: directory, socket: socket) }
+
+  static func standardArguments(directory: String, socket: String) -> [String] {
+    [
+      "--config", directory + "/crio.conf", "--config-dir", directory + "/crio.conf.d",
+      "--listen", socket,
+      "--root", directory + "/root", "--runroot", directory + "/run",
+      "--log-dir", directory + "/pods",
+    ]
   }
 
   /// Waits until the socket accepts connections, failing early (with the

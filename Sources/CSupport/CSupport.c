@@ -8,6 +8,8 @@ int crio_unshare(int flags) { return unshare(flags); }
 
 int crio_sethostname(const char *name, size_t length) { return sethostname(name, length); }
 
+int crio_syncfs(int fd) { return syncfs(fd); }
+
 #include <net/if.h>
 #include <string.h>
 #include <sys/ioctl.h>

@@ -76,6 +76,15 @@ public final class LayerStore: Sendable {
     }
   }
 
+  /// Whether a chain's directory is whole: its record reads back and its
+  /// `diff` directory is there. After an unclean stop, a layer whose
+  /// directory lost either (never synced to disk) is damaged; what is
+  /// inside `diff` is not hashed again (that would read every image).
+  public func isIntact(chainID: Digest) -> Bool {
+    guard (try? layer(chainID: chainID)) != nil else { return false }
+    return Files.kind(of: diffPath(chainID: chainID)) == .directory
+  }
+
   /// Every unpacked chain.
   public func list() -> [Digest] {
     ((try? Files.list(layers)) ?? []).compactMap { try? Digest(parsing: "sha256:\($0)") }

@@ -10,7 +10,8 @@ import Glibc
 struct ConfigCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "config",
-    abstract: "Print the effective configuration (files plus flags) as crio.conf TOML."
+    abstract: "Print the effective configuration (files plus flags) as crio.conf TOML.",
+    discussion: "Takes the global options (see crio --help)."
   )
 
   @OptionGroup var options: GlobalOptions

@@ -12,7 +12,8 @@ import Glibc
 struct DaemonCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "daemon",
-    abstract: "Run the CRI daemon (the default when no subcommand is given)."
+    abstract: "Run the CRI daemon (the default when no subcommand is given).",
+    discussion: GlobalFlag.helpText
   )
 
   @OptionGroup var options: GlobalOptions

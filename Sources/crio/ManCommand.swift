@@ -27,7 +27,7 @@ struct ManCommand: ParsableCommand {
 
   /// The commands a user runs, in the order the page lists them.
   static let documented: [(name: String, command: any ParsableCommand.Type)] = [
-    ("config", ConfigCommand.self), ("version", VersionCommand.self), ("status", StatusCommand.self),
+    ("config", ConfigCommand.self), ("version", VersionCommand.self), ("wipe", WipeCommand.self), ("status", StatusCommand.self),
     ("status info", StatusCommand.Info.self), ("status config", StatusCommand.ConfigDump.self),
     ("status containers", StatusCommand.Containers.self), ("install-cni-config", InstallCNIConfigCommand.self),
     ("completion", CompletionCommand.self), ("man", ManCommand.self),

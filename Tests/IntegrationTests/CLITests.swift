@@ -50,7 +50,7 @@ import Support
     let command = try await crio(["man"])
     #expect(command.status == 0, "\(command.stderr)")
     #expect(command.stdout.hasPrefix(".TH CRIO 8 "))
-    for name in ["config", "version", "status containers", "install\\-cni\\-config", "completion", "man", "\\-\\-enable\\-metrics"] {
+    for name in ["config", "version", "wipe", "status containers", "install\\-cni\\-config", "completion", "man", "\\-\\-enable\\-metrics"] {
       #expect(command.stdout.contains(name), "\(name)")
     }
     let conf = try await crio(["man", "--section", "5"])

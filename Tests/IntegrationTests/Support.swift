@@ -40,11 +40,13 @@ func withCRI<Result: Sendable>(
 }
 
 /// Runs `before` against a fresh daemon, kills it with SIGKILL (as a crash
-/// or the OOM killer would), then runs `after` against a new daemon on the
-/// same directories and configuration: what a restart finds. A failure is
-/// recorded with both daemons' logs; whichever runs last is cleaned up.
+/// or the OOM killer would; `signal: SIGTERM` stops it cleanly instead),
+/// then runs `after` against a new daemon on the same directories and
+/// configuration: what a restart finds. A failure is recorded with both
+/// daemons' logs; whichever runs last is cleaned up.
 func acrossAKilledDaemon<State: Sendable>(
   config: String = "",
+  signal: Int32 = SIGKILL,
   prepare: (String) throws -> Void = { _ in },
   before: (CRIConnection, DaemonProcess) async throws -> State,
   whileDown: (DaemonProcess, State) async throws -> Void = { _, _ in },
@@ -55,7 +57,7 @@ func acrossAKilledDaemon<State: Sendable>(
   do {
     try await first.waitUntilReady()
     let state = try await CRIConnection.with(socket: first.socket) { cri in try await before(cri, first) }
-    #expect(await first.stop(signal: SIGKILL) == 137)
+    #expect(await first.stop(signal: signal) == (signal == SIGKILL ? 137 : 0))
     try await whileDown(first, state)
     let restarted = try DaemonProcess(config: config, reusing: first.directory)
     second = restarted

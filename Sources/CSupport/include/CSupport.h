@@ -10,6 +10,9 @@
 // not built with; thin wrappers in CSupport.c are compiled with it.
 int crio_unshare(int flags);
 int crio_sethostname(const char *name, size_t length);
+// syncfs(2), _GNU_SOURCE too: the clean shutdown file is written only after
+// the storage's file system was synced.
+int crio_syncfs(int fd);
 
 // Sets IFF_UP on the loopback interface of the calling thread's network
 // namespace (ioctl is variadic, which Swift cannot call). 0 or -1 with errno.

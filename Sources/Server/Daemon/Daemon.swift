@@ -47,15 +47,22 @@ public struct Daemon: Sendable {
     // Before touching storage: a live daemon on the socket owns it, and
     // start-up clean-up would delete its in-progress downloads.
     try SocketPath.prepare(config.api.listen)
+    let cleanShutdown = CleanShutdown(config: config)
+    let uncleanStop = cleanShutdown.lastStopWasUnclean
     let context = try await DaemonContext(config: config, logger: logger)
-    let exits = try ExitMonitor(supervisor: context.containers.supervisor, directory: config.runtime.containerExitsDir)
-    try await Recovery(daemon: context).run()
-    context.events.endRecovery()
-    let exitWatching = Task { await exits.run() }
-    defer { exitWatching.cancel() }
-    let restored = context.pods.supervisor.index.all.map(\.record)
-    Task { await context.network.checkRestored(restored, logger: logger) }
+    // From here on a failure must still close the registry client (its
+    // deinit traps otherwise), so the daemon exits with one line that says why.
     try await withCleanUp {
+      let exits = try ExitMonitor(supervisor: context.containers.supervisor, directory: config.runtime.containerExitsDir)
+      try await Recovery(daemon: context).run()
+      context.events.endRecovery()
+      let exitWatching = Task { await exits.run() }
+      defer { exitWatching.cancel() }
+      // With the exit monitor running: removing a running container waits for its exit.
+      await Wipe(daemon: context).atStart(afterUncleanStop: uncleanStop)
+      try Self.markStarted(config, cleanShutdown)
+      let restored = context.pods.supervisor.index.all.map(\.record)
+      Task { await context.network.checkRestored(restored, logger: logger) }
       let streaming = try await StreamingServer.start(
         configuration: try Self.streamingConfiguration(config.api), runtime: ContainerStreams(daemon: context), logger: logger)
       try await withCleanUp {
@@ -72,7 +79,26 @@ public struct Daemon: Sendable {
     } cleanUp: {
       await context.images.shutdown()
     }
+    do {
+      try cleanShutdown.stoppedCleanly(root: config.root)
+    } catch {
+      logger.warning("Cannot write the clean shutdown file", metadata: ["file": "\(config.cleanShutdownFile)", "error": "\(error)"])
+    }
     logger.info("Stopped")
+  }
+
+  /// CRI-O writes its version files once start-up has recovered (and wiped)
+  /// its state, so a daemon that fails before that finds the same state at
+  /// its next start; the clean shutdown file goes at the same time.
+  static func markStarted(_ config: CrioConfig, _ cleanShutdown: CleanShutdown) throws {
+    for path in [config.versionFile, config.versionFilePersist] {
+      do {
+        try VersionFile.write(path)
+      } catch {
+        throw DaemonError.stateFile(path: path, reason: "cannot write the version file: \(error.reason)")
+      }
+    }
+    try cleanShutdown.started()
   }
 
   /// Makes large buffers go back to the system when freed. An ExecSync

@@ -3,6 +3,8 @@ public enum DaemonError: Error, Sendable, CustomStringConvertible {
   case alreadyRunning(path: String)
   case socket(path: String, reason: String)
   case directory(path: String, reason: String)
+  /// A version or clean shutdown file cannot be written or removed.
+  case stateFile(path: String, reason: String)
   /// The metrics endpoint of `[crio.metrics]` cannot be served.
   case metrics(String)
   /// A configured feature this daemon does not have; the message names the key.
@@ -16,6 +18,8 @@ public enum DaemonError: Error, Sendable, CustomStringConvertible {
       "cannot listen on \(path): \(reason)"
     case .directory(let path, let reason):
       "cannot create directory \(path): \(reason)"
+    case .stateFile(let path, let reason):
+      "\(path): \(reason); check the directory (version_file, version_file_persist, clean_shutdown_file)"
     case .metrics(let reason), .unsupported(let reason):
       reason
     }
