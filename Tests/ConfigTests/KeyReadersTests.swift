@@ -15,7 +15,7 @@ import Testing
     "grpc_max_send_msg_size",
     // [crio.runtime]
     "no_pivot", "add_inheritable_capabilities", "default_sysctls", "device_ownership_from_security_context",
-    "hooks_dir", "default_mounts_file", "log_to_journald", "bind_mount_prefix", "log_filter",
+    "default_mounts_file", "log_to_journald", "bind_mount_prefix", "log_filter",
     "minimum_mappable_uid", "minimum_mappable_gid", "ctr_stop_timeout", "drop_infra_ctr", "infra_ctr_cpuset",
     "shared_cpuset", "pinns_path", "enable_criu_support", "absent_mount_sources_to_reject", "timezone",
     // [crio.image]

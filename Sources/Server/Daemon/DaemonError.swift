@@ -7,6 +7,8 @@ public enum DaemonError: Error, Sendable, CustomStringConvertible {
   case metrics(String)
   /// A configured feature this daemon does not have; the message names the key.
   case unsupported(String)
+  /// A file of a configured directory (e.g. a hook of `hooks_dir`) that cannot be used.
+  case configuredFile(String)
 
   public var description: String {
     switch self {
@@ -16,7 +18,7 @@ public enum DaemonError: Error, Sendable, CustomStringConvertible {
       "cannot listen on \(path): \(reason)"
     case .directory(let path, let reason):
       "cannot create directory \(path): \(reason)"
-    case .metrics(let reason), .unsupported(let reason):
+    case .metrics(let reason), .unsupported(let reason), .configuredFile(let reason):
       reason
     }
   }

@@ -102,7 +102,7 @@ struct ContainerCreation: Sendable {
         try Files.makeTraversable(pod.directory)
       }
 
-      let spec = try ContainerSpecBuilder.build(ContainerSpecInputs(
+      let built = try ContainerSpecBuilder.build(ContainerSpecInputs(
         containerID: id, config: config, podConfig: podConfig, image: imageConfig, rootfs: layout.rootfs,
         networkNamespace: pod.namespaces.network, ipcNamespace: pod.namespaces.ipc, utsNamespace: pod.namespaces.uts,
         sharedPIDNamespace: try sharedPIDNamespace(config: config, pod: pod),
@@ -118,8 +118,10 @@ struct ContainerCreation: Sendable {
         annotationDevices: try annotationDevices(pod: pod), allowedDevices: daemon.config.runtime.allowedDevices,
         readOnlyRootfs: daemon.config.runtime.readOnly,
         userNamespace: userNamespace, idmappedMountSources: idmappedSources))
+      let spec = try await containers.injections.apply(
+        to: built, config: config, podAnnotations: podConfig.annotations)
       // The config is fsynced: off the cooperative pool.
-      try await Blocking.run { () throws(Runtime.RuntimeError) in try OCIBundle.create(at: bundle, spec: spec) }
+      _ = try await Blocking.run { () throws(Runtime.RuntimeError) in try OCIBundle.create(at: bundle, spec: spec) }
       CrashPoints.reach("CreateContainer", 2)
       if let parent = logPath.lastIndex(of: "/") {
         try Files.makeDirectories(String(logPath[..<parent]), mode: 0o755)
