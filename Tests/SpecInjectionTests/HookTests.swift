@@ -27,8 +27,10 @@ import Testing
 
   static let badFiles = [
     BadFile(text: "not json", reason: "version check"),
-    BadFile(text: #"{"hook": {"path": "/bin/true"}, "stages": ["prestart"]}"#, reason: "unrecognized hook version \"\""),
-    BadFile(text: #"{"version": "0.1.0", "hook": "/bin/true", "stages": ["prestart"]}"#, reason: "unrecognized hook version \"0.1.0\""),
+    BadFile(text: #"{"hook": {"path": "/bin/true"}, "stages": ["prestart"]}"#, reason: "hook: Expected to decode String"),
+    BadFile(text: #"{"version": "2.0.0", "hook": {"path": "/bin/true"}, "stages": ["prestart"]}"#, reason: "unrecognized hook version \"2.0.0\""),
+    BadFile(text: #"{"version": "0.1.0", "hook": "/bin/true", "stage": ["prestart"], "stages": ["prestart"]}"#, reason: "cannot set both 'stage' and 'stages'"),
+    BadFile(text: #"{"hook": "/bin/true"}"#, reason: "missing required property: stages"),
     BadFile(text: #"{"version": "1.0.0", "hook": {"path": ""}, "when": {"always": true}, "stages": ["prestart"]}"#, reason: "missing required property: hook.path"),
     BadFile(text: #"{"version": "1.0.0", "when": {"always": true}, "stages": ["prestart"]}"#, reason: "missing required property: hook"),
     BadFile(text: #"{"version": "1.0.0", "hook": {"path": "/missing"}, "when": {"always": true}, "stages": ["prestart"]}"#, reason: "/missing does not exist"),
@@ -45,6 +47,14 @@ import Testing
     } catch {
       #expect(error.description.contains(bad.reason), "\(error)")
     }
+  }
+
+  @Test func aFileOfTheOlderFormatReadsAsItsCurrentEquivalent() throws {
+    let text = #"{"hook": "/bin/true", "arguments": ["-x"], "stage": ["prestart"], "cmd": ["nginx$"], "annotation": ["^on$", "^yes$"], "hasbindmounts": true}"#
+    let hook = try HookFile(parsing: Self.file(text), exists: { _ in true })
+    #expect(hook.hook == Spec.Hook(path: "/bin/true", args: ["/bin/true", "-x"]))
+    #expect(hook.when == HookCondition(annotations: [".*": "^on$|^yes$"], commands: ["nginx$"], hasBindMounts: true, anyCondition: true))
+    #expect(hook.stages == [.prestart])
   }
 
   struct Case: Sendable, CustomStringConvertible {
@@ -72,6 +82,10 @@ import Testing
     Case(description: "hasBindMounts false never matches", when: HookCondition(hasBindMounts: false), matches: false),
     Case(description: "all conditions hold", when: HookCondition(always: true, annotations: ["trace": "on"], commands: ["nginx"]), matches: true),
     Case(description: "one condition fails", when: HookCondition(always: true, annotations: ["trace": "off"], commands: ["nginx"]), matches: false),
+    Case(description: "0.1.0: one condition suffices", when: HookCondition(always: false, annotations: ["trace": "on"], anyCondition: true), matches: true),
+    Case(description: "0.1.0: annotation values of any key", when: HookCondition(annotations: [".*": "^nothing$|^web$"], anyCondition: true), matches: true),
+    Case(description: "0.1.0: commands decide when nothing else holds", when: HookCondition(annotations: [".*": "^x$"], commands: ["nginx"], anyCondition: true), matches: true),
+    Case(description: "0.1.0: nothing holds", when: HookCondition(commands: ["redis"], hasBindMounts: true, anyCondition: true), matches: false),
   ]
 
   @Test(arguments: cases) func conditionsMatchAsContainersCommonDoes(_ c: Case) throws {

@@ -9,12 +9,20 @@ public struct HookCondition: Decodable, Sendable, Equatable {
   /// Patterns for the container process's args[0].
   public var commands: [String]?
   public var hasBindMounts: Bool?
+  /// Any one condition suffices (files of the older format 0.1.0); not in files.
+  public var anyCondition = false
 
-  public init(always: Bool? = nil, annotations: [String: String]? = nil, commands: [String]? = nil, hasBindMounts: Bool? = nil) {
+  enum CodingKeys: String, CodingKey { case always, annotations, commands, hasBindMounts }
+
+  public init(
+    always: Bool? = nil, annotations: [String: String]? = nil, commands: [String]? = nil, hasBindMounts: Bool? = nil,
+    anyCondition: Bool = false
+  ) {
     self.always = always
     self.annotations = annotations
     self.commands = commands
     self.hasBindMounts = hasBindMounts
+    self.anyCondition = anyCondition
   }
 
   /// Every pattern compiles.
@@ -28,24 +36,27 @@ public struct HookCondition: Decodable, Sendable, Equatable {
     }
   }
 
-  /// containers/common's When.Match for 1.0.0 files: every condition given
-  /// must hold (an `always` or `hasBindMounts` that is false never
-  /// holds), and at least one must be given; `commands` holds when any
-  /// pattern matches.
+  /// containers/common's When.Match: for 1.0.0 files every condition
+  /// given must hold (an `always` or `hasBindMounts` that is false never
+  /// holds) and at least one must be given; with `anyCondition` (0.1.0
+  /// files) one that holds suffices. `commands`, checked last, decides
+  /// alone: it holds when any pattern matches args[0].
   public func matches(args: [String]?, annotations given: [String: String], hasBindMounts bindMounts: Bool) throws(HookFileError) -> Bool {
     var matched = 0
-    if let always {
-      guard always else { return false }
-      matched += 1
+    /// nil: keep going; true/false: the answer.
+    func record(_ holds: Bool) -> Bool? {
+      if holds {
+        if anyCondition { return true }
+        matched += 1
+        return nil
+      }
+      return anyCondition ? nil : false
     }
-    if let hasBindMounts {
-      guard hasBindMounts && bindMounts else { return false }
-      matched += 1
-    }
+    if let always, let answer = record(always) { return answer }
+    if let hasBindMounts, let answer = record(hasBindMounts && bindMounts) { return answer }
     for (keyPattern, valuePattern) in annotations ?? [:] {
       let found = given.contains { key, value in Self.search(keyPattern, in: key) && Self.search(valuePattern, in: value) }
-      guard found else { return false }
-      matched += 1
+      if let answer = record(found) { return answer }
     }
     if let args, let commands, !commands.isEmpty {
       guard let command = args.first else { throw HookFileError("process.args must have at least one entry") }

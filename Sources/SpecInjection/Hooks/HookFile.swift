@@ -19,15 +19,10 @@ public struct HookFile: Sendable, Equatable {
   }
 
   /// Reads and checks a hook file as containers/common does: version
-  /// 1.0.0, a hook path that exists, patterns that compile, known stages.
+  /// 1.0.0 (or the older 0.1.0, read as its 1.0.0 equivalent), a hook path that exists, patterns that compile, known stages.
   /// `exists` is asked about the hook's path (tests pass their own).
   public init(parsing bytes: [UInt8], exists: (String) -> Bool = { Files.kind(of: $0) != .missing }) throws(HookFileError) {
     struct Version: Decodable { var version: String? }
-    struct Document: Decodable {
-      var hook: Spec.Hook
-      var when: HookCondition?
-      var stages: [String]?
-    }
     let data = Data(bytes)
     let version: String
     do {
@@ -35,12 +30,15 @@ public struct HookFile: Sendable, Equatable {
     } catch {
       throw HookFileError("version check: \(Self.reason(error))")
     }
-    guard version == Self.version else {
-      throw HookFileError("unrecognized hook version \(String(reflecting: version)) (this daemon reads \(Self.version))")
-    }
     let document: Document
     do {
-      document = try JSONDecoder().decode(Document.self, from: data)
+      switch version {
+      case Self.version: document = try JSONDecoder().decode(Document.self, from: data)
+      case "", LegacyHookFile.version: document = try JSONDecoder().decode(LegacyHookFile.self, from: data).current()
+      default: throw HookFileError("unrecognized hook version \(String(reflecting: version))")
+      }
+    } catch let error as HookFileError {
+      throw error
     } catch {
       throw HookFileError(Self.reason(error))
     }
@@ -70,6 +68,13 @@ public struct HookFile: Sendable, Equatable {
       "\(error)"
     }
   }
+}
+
+/// A hook file's fields in the current format.
+struct Document: Decodable {
+  var hook: Spec.Hook
+  var when: HookCondition?
+  var stages: [String]?
 }
 
 /// Why a hook file is left out.
