@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CRIAPI
 import CRIClient
 import GRPCCore
@@ -165,6 +168,20 @@ import Testing
         let env = try await cri.runtime.execSync(.with { $0.containerID = other; $0.cmd = ["/bin/sh", "-c", "echo $CDI_DEVICE; test -c /dev/cdi-null"] })
         #expect(String(decoding: env.stdout, as: UTF8.self) == "devnull\n")
         #expect(env.exitCode == 0)
+      }
+    }
+  }
+
+  @Test func cdiSpecDirsAreReloadedOnSIGHUP() async throws {
+    try await withCDISpecs { directory in
+      try await kit.withPod(extraConfig: "[crio.runtime]\ncdi_spec_dirs = [\"\(directory)/none\"]\n") { cri, daemon, pod in
+        var config = ContainerTests.container("gpu", "true")
+        config.cdiDevices = [.with { $0.name = "crio-test.example.com/dev=devnull" }]
+        #expect(await rpcCode { try await kit.create(cri, pod: pod, config) } == .invalidArgument)
+        try Files.write(daemon.configDir + "/50-cdi.conf", "[crio.runtime]\ncdi_spec_dirs = [\"\(directory)/specs\"]\n")
+        daemon.send(signal: SIGHUP)
+        #expect(await eventually { daemon.log().contains("Set CDI spec directories") })
+        _ = try await kit.create(cri, pod: pod, config)
       }
     }
   }

@@ -161,7 +161,7 @@ public struct Daemon: Sendable {
         for await signal in signals.stream {
           if signal == SIGHUP {
             SystemdNotify.reloading()
-            reload(running: config)
+            reload(running: config, context: context)
             SystemdNotify.ready()
             continue
           }
@@ -185,9 +185,10 @@ public struct Daemon: Sendable {
   }
 
   /// SIGHUP: re-reads the configuration and applies what can change at run
-  /// time (the log level); anything else that changed is named as needing a
-  /// restart, so an operator knows why it did not take effect.
-  private func reload(running: CrioConfig) {
+  /// time (the log level, CDI spec directories); anything else that changed
+  /// is named as needing a restart, so an operator knows why it did not
+  /// take effect.
+  private func reload(running: CrioConfig, context: DaemonContext) {
     let fresh: CrioConfig
     do {
       fresh = try reloadConfig()
@@ -201,10 +202,16 @@ public struct Daemon: Sendable {
       levelSwitch.level = newLevel
       logger.info("Set log level", metadata: ["from": "\(old)", "to": "\(fresh.runtime.logLevel.rawValue)"])
     }
+    let cdi = context.containers.injections.cdi
+    if fresh.runtime.cdiSpecDirs != cdi.directories {
+      cdi.setDirectories(fresh.runtime.cdiSpecDirs)
+      logger.info("Set CDI spec directories", metadata: ["cdi_spec_dirs": "\(fresh.runtime.cdiSpecDirs)"])
+    }
     var unchangeable = fresh
     unchangeable.runtime.logLevel = running.runtime.logLevel
+    unchangeable.runtime.cdiSpecDirs = running.runtime.cdiSpecDirs
     if unchangeable != running {
-      logger.warning("Configuration changes other than log_level need a restart to take effect")
+      logger.warning("Configuration changes other than log_level and cdi_spec_dirs need a restart to take effect")
     } else {
       logger.info("Configuration reloaded")
     }

@@ -8,8 +8,12 @@ import Synchronization
 /// directory replaces one of an earlier; one defined twice in the same
 /// directory is defined nowhere.
 public final class CDIRegistry: Sendable {
-  public let directories: [String]
-  private let cache = Mutex<Cache?>(nil)
+  private let state: Mutex<State>
+
+  struct State {
+    var directories: [String]
+    var cache: Cache?
+  }
 
   struct Cache {
     var fingerprints: [DirectoryFingerprint]
@@ -27,7 +31,14 @@ public final class CDIRegistry: Sendable {
   }
 
   public init(directories: [String]) {
-    self.directories = directories
+    state = Mutex(State(directories: directories))
+  }
+
+  public var directories: [String] { state.withLock { $0.directories } }
+
+  /// Other directories from now on (CRI-O reloads `cdi_spec_dirs` on SIGHUP).
+  public func setDirectories(_ directories: [String]) {
+    state.withLock { $0 = State(directories: directories) }
   }
 
   /// The edits the named devices make, each spec's own edits once, before
@@ -55,11 +66,11 @@ public final class CDIRegistry: Sendable {
 
   /// The catalog as the directories hold it now.
   public func current() -> Catalog {
-    let fingerprints = DirectoryFingerprint.of(directories)
-    return cache.withLock { cache in
-      if let cache, cache.fingerprints == fingerprints { return cache.catalog }
-      let catalog = Self.scan(directories)
-      cache = Cache(fingerprints: fingerprints, catalog: catalog)
+    state.withLock { state in
+      let fingerprints = DirectoryFingerprint.of(state.directories)
+      if let cache = state.cache, cache.fingerprints == fingerprints { return cache.catalog }
+      let catalog = Self.scan(state.directories)
+      state.cache = Cache(fingerprints: fingerprints, catalog: catalog)
       return catalog
     }
   }
