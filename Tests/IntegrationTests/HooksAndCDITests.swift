@@ -4,6 +4,7 @@ import Glibc
 import CRIAPI
 import CRIClient
 import GRPCCore
+import OCI
 import Support
 import Testing
 
@@ -47,6 +48,11 @@ import Testing
     return try await body(directory)
   }
 
+  /// The config.json runc got for a container.
+  static func bundleSpec(_ daemon: DaemonProcess, _ id: String) throws -> Spec {
+    try OCIJSON.decode(Spec.self, from: Files.readBytes(daemon.directory + "/run/containers/\(id)/config.json"), kind: "config.json")
+  }
+
   func annotated(_ name: String, _ annotation: String, _ script: String = "sleep 1000") -> Runtime_V1_ContainerConfig {
     var config = ContainerTests.container(name, script)
     config.annotations = ["hooks.test/\(annotation)": "yes"]
@@ -55,7 +61,7 @@ import Testing
 
   @Test func matchingHooksRunAtTheirStagesWithTheStateArgsAndEnvironment() async throws {
     try await withHooks { directory in
-      try await kit.withPod(extraConfig: "[crio.runtime]\nhooks_dir = [\"\(directory)/hooks.d\"]\n") { cri, _, pod in
+      try await kit.withPod(extraConfig: "[crio.runtime]\nhooks_dir = [\"\(directory)/hooks.d\"]\n") { cri, daemon, pod in
         let records = directory + "/records"
         // A container without the annotation gets no hook.
         let plain = try await kit.create(cri, pod: pod, ContainerTests.container("plain", "sleep 1000"))
@@ -63,6 +69,12 @@ import Testing
         #expect(try Files.list(records).isEmpty)
 
         let id = try await kit.create(cri, pod: pod, annotated("hooked", "record"))
+        // What runc was given: the matching hooks by stage, none for the other container.
+        let hooks = try Self.bundleSpec(daemon, id).hooks
+        #expect(hooks?.prestart?.map(\.path) == ["\(directory)/record.sh"])
+        #expect(hooks?.prestart?.first?.args == ["record.sh", "prestart"])
+        #expect(hooks?.poststop?.count == 1 && hooks?.createRuntime == nil)
+        #expect(try Self.bundleSpec(daemon, plain).hooks == nil)
         let prestart = try Files.read(records + "/prestart.state")
         #expect(prestart.contains("\"id\":\"\(id)\""), "the state on stdin: \(prestart)")
         #expect(prestart.contains("\"hooks.test/record\":\"yes\""), "with the annotations: \(prestart)")
@@ -151,10 +163,14 @@ import Testing
 
   @Test func cdiDevicesFromTheRequestAndAnnotationsAreInjected() async throws {
     try await withCDISpecs { directory in
-      try await kit.withPod(extraConfig: "[crio.runtime]\ncdi_spec_dirs = [\"/nonexistent-cdi\", \"\(directory)/specs\"]\n") { cri, _, pod in
+      try await kit.withPod(extraConfig: "[crio.runtime]\ncdi_spec_dirs = [\"/nonexistent-cdi\", \"\(directory)/specs\"]\n") { cri, daemon, pod in
         var config = ContainerTests.container("gpu", "sleep 1000")
         config.cdiDevices = [.with { $0.name = "crio-test.example.com/dev=devnull" }]
         let id = try await kit.create(cri, pod: pod, config)
+        let linux = try Self.bundleSpec(daemon, id).linux
+        let node = linux?.devices?.first { $0.path == "/dev/cdi-null" }
+        #expect(node?.type == "c" && node?.major == 1 && node?.minor == 3, "\(String(describing: linux?.devices))")
+        #expect(linux?.resources?.devices?.last == Spec.DeviceCgroup(allow: true, type: "c", major: 1, minor: 3, access: "rwm"))
         try await kit.start(cri, id)
         let script = "echo written > /dev/cdi-null && stat -c %t:%T /dev/cdi-null && echo $CDI_VENDOR $CDI_DEVICE && cat /cdi/payload && ! echo x 2>/dev/null > /cdi/payload"
         let inside = try await cri.runtime.execSync(.with { $0.containerID = id; $0.cmd = ["/bin/sh", "-c", script]; $0.timeout = 10 })

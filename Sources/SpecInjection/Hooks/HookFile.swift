@@ -2,9 +2,8 @@ import Foundation
 import OCI
 import Support
 
-/// One file of a hooks directory (containers/common pkg/hooks, format
-/// 1.0.0, oci-hooks(5)): the hook to run, when it applies and at which
-/// stages.
+/// One file of a hooks directory (containers/common pkg/hooks,
+/// oci-hooks(5)): the hook to run, when it applies and at which stages.
 public struct HookFile: Sendable, Equatable {
   public static let version = "1.0.0"
 
@@ -19,8 +18,9 @@ public struct HookFile: Sendable, Equatable {
   }
 
   /// Reads and checks a hook file as containers/common does: version
-  /// 1.0.0 (or the older 0.1.0, read as its 1.0.0 equivalent), a hook path that exists, patterns that compile, known stages.
-  /// `exists` is asked about the hook's path (tests pass their own).
+  /// 1.0.0 (or the older 0.1.0, read as its 1.0.0 equivalent), a hook
+  /// path that exists, patterns that compile, known stages. `exists` is
+  /// asked about the hook's path (tests pass their own).
   public init(parsing bytes: [UInt8], exists: (String) -> Bool = { Files.kind(of: $0) != .missing }) throws(HookFileError) {
     struct Version: Decodable { var version: String? }
     let data = Data(bytes)
