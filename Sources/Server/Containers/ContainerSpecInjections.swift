@@ -41,6 +41,7 @@ struct ContainerSpecInjections: Sendable {
       }
       let (catalog, reread) = hooks.current()
       if reread {
+        logger.debug("Read hooks", metadata: ["hooks_dir": "\(hooks.directories)", "hooks": "\(catalog.hooks.keys.sorted())"])
         for problem in catalog.problems {
           logger.error("Hook file left out", metadata: ["problem": "\(problem)"])
         }
