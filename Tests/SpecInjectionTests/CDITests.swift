@@ -94,6 +94,16 @@ import Testing
     }
   }
 
+  @Test func aliasLoopsAndAliasBombsAreRefused() throws {
+    #expect(throws: YAMLError.self) { _ = try YAMLNode.parse(Array("a: &a [*a]".utf8)) }
+    var bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+    for level in 1...8 {
+      bomb += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]\n"
+    }
+    #expect(throws: YAMLError("more than 100000 nodes")) { _ = try YAMLNode.parse(Array(bomb.utf8)) }
+    #expect(try YAMLNode.parse(Array("a: &x [1]\nb: *x\n".utf8)) != nil, "an ordinary alias is read")
+  }
+
   @Test(arguments: [
     ("nvidia.com/gpu=0", true), ("vendor.example.com/class_a=dev:1.x", true), ("a.com/b=all", true),
     ("/dev/null", false), ("nvidia.com/gpu", false), ("gpu=0", false), ("nvidia.com/=0", false),

@@ -25,8 +25,11 @@ public struct YAMLError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 extension YAMLNode {
-  /// Deeper than this is no device spec, but an alias loop or a bomb.
+  /// Deeper than this is no device spec, but an alias loop.
   static let maximumDepth = 64
+  /// More nodes than this (aliases counted each time they are expanded)
+  /// is no device spec, but a "billion laughs" of aliases.
+  static let maximumNodes = 100_000
 
   /// The first document of `bytes`; nil when it is empty.
   public static func parse(_ bytes: [UInt8]) throws(YAMLError) -> YAMLNode? {
@@ -45,13 +48,16 @@ extension YAMLNode {
     }
     defer { yaml_document_delete(&document) }
     guard let root = yaml_document_get_root_node(&document) else { return nil }
-    return try node(root, in: &document, depth: 0)
+    var budget = maximumNodes
+    return try node(root, in: &document, depth: 0, budget: &budget)
   }
 
   private static func node(
-    _ pointer: UnsafeMutablePointer<yaml_node_t>, in document: inout yaml_document_t, depth: Int
+    _ pointer: UnsafeMutablePointer<yaml_node_t>, in document: inout yaml_document_t, depth: Int, budget: inout Int
   ) throws(YAMLError) -> YAMLNode {
     guard depth < maximumDepth else { throw YAMLError("nested deeper than \(maximumDepth) levels") }
+    budget -= 1
+    guard budget >= 0 else { throw YAMLError("more than \(maximumNodes) nodes") }
     let node = pointer.pointee
     switch node.type {
     case YAML_SCALAR_NODE:
@@ -62,7 +68,7 @@ extension YAMLNode {
       var items: [YAMLNode] = []
       var item = node.data.sequence.items.start
       while let current = item, current != node.data.sequence.items.top {
-        items.append(try child(current.pointee, in: &document, depth: depth))
+        items.append(try child(current.pointee, in: &document, depth: depth, budget: &budget))
         item = current + 1
       }
       return .sequence(items)
@@ -70,10 +76,10 @@ extension YAMLNode {
       var members: [(key: String, value: YAMLNode)] = []
       var pair = node.data.mapping.pairs.start
       while let current = pair, current != node.data.mapping.pairs.top {
-        guard case .scalar(let key, _) = try child(current.pointee.key, in: &document, depth: depth) else {
+        guard case .scalar(let key, _) = try child(current.pointee.key, in: &document, depth: depth, budget: &budget) else {
           throw YAMLError("a mapping key at line \(node.start_mark.line + 1) is not a scalar")
         }
-        members.append((key, try child(current.pointee.value, in: &document, depth: depth)))
+        members.append((key, try child(current.pointee.value, in: &document, depth: depth, budget: &budget)))
         pair = current + 1
       }
       return .mapping(members)
@@ -82,9 +88,11 @@ extension YAMLNode {
     }
   }
 
-  private static func child(_ index: Int32, in document: inout yaml_document_t, depth: Int) throws(YAMLError) -> YAMLNode {
+  private static func child(
+    _ index: Int32, in document: inout yaml_document_t, depth: Int, budget: inout Int
+  ) throws(YAMLError) -> YAMLNode {
     guard let pointer = yaml_document_get_node(&document, index) else { throw YAMLError("a dangling node reference") }
-    return try node(pointer, in: &document, depth: depth + 1)
+    return try node(pointer, in: &document, depth: depth + 1, budget: &budget)
   }
 }
 
