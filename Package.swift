@@ -113,6 +113,11 @@ let package = Package(
     // Seccomp profiles, capabilities, masked paths, devices, LSM checks and
     // checks of untrusted values: the security half of a container's spec.
     .target(name: "ContainerSecurity", dependencies: ["OCI", "Support"]),
+    // libyaml from Debian (libyaml-dev) for CDI specs written in YAML.
+    .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+    // What files on the host add to a container's spec: OCI hooks from
+    // hooks.d directories and CDI devices from their spec directories.
+    .target(name: "SpecInjection", dependencies: ["ContainerSecurity", "CYAML", "OCI", "Support"]),
     // Pod network plumbing: pinned namespaces and CNI. Not named
     // "Network": AsyncHTTPClient's `canImport(Network)` (Apple's framework)
     // would pick it up.
@@ -167,6 +172,7 @@ let package = Package(
         "ContainerSecurity",
         "CSupport",
         "PodInit",
+        "SpecInjection",
         "Streaming",
         "CRIAPI",
         "PodNetwork",
@@ -250,6 +256,7 @@ let package = Package(
     .testTarget(name: "ConfigTests", dependencies: ["Config", "Support"], exclude: ["Fixtures"]),
     .testTarget(name: "OCITests", dependencies: ["OCI"]),
     .testTarget(name: "ContainerSecurityTests", dependencies: ["ContainerSecurity", "OCI", "Support"]),
+    .testTarget(name: "SpecInjectionTests", dependencies: ["SpecInjection", "OCI", "Support"]),
     .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI", "Support"]),
     .testTarget(name: "PodNetworkTests", dependencies: ["PodNetwork", "Support", "CSupport", "OCI", "CRIClient"]),
     .testTarget(

@@ -5,8 +5,9 @@ set -euo pipefail
 
 # Run time: the OCI runtime, its monitor, CNI plugins. Build: libarchive
 # (layer tarballs), SQLite (image records), zlib (SPDY header compression),
-# pkg-config to find them, binutils to strip the installed binary.
-packages=(runc conmon containernetworking-plugins iptables libarchive-dev libsqlite3-dev libseccomp-dev zlib1g-dev pkg-config binutils)
+# libyaml (CDI specs), pkg-config to find them, binutils to strip the
+# installed binary.
+packages=(runc conmon containernetworking-plugins iptables libarchive-dev libsqlite3-dev libseccomp-dev zlib1g-dev libyaml-dev pkg-config binutils)
 if [ "${1:-}" = "--test" ]; then
   # A real registry on loopback (and htpasswd for its basic auth), the
   # compressors test layers are made with, busybox to build test images from.

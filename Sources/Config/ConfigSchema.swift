@@ -71,6 +71,7 @@ enum ConfigSchema {
     .strings("crio.runtime", "default_sysctls", "Sysctls (\"key=value\") set in every pod.", \.runtime.defaultSysctls, each: Check.sysctl),
     .strings("crio.runtime", "allowed_devices", "Host devices pods may request with the io.kubernetes.cri-o.Devices annotation.", \.runtime.allowedDevices, each: Check.absolutePath),
     .strings("crio.runtime", "additional_devices", "Devices (\"/dev/host[:/dev/container][:rwm]\") added to every container.", \.runtime.additionalDevices, each: Check.device),
+    .strings("crio.runtime", "cdi_spec_dirs", "Directories of CDI device specs (*.json, *.yaml); a later directory wins for the same device.", \.runtime.cdiSpecDirs, each: Check.absolutePath),
     .bool("crio.runtime", "device_ownership_from_security_context", "Give devices the container's run-as user and group instead of root.", \.runtime.deviceOwnershipFromSecurityContext),
     .strings("crio.runtime", "hooks_dir", "OCI hook directories; later entries take precedence.", \.runtime.hooksDir, each: Check.absolutePath),
     .string("crio.runtime", "default_mounts_file", "File listing \"/SRC:/DST\" mounts added to every container (\"\" = none).", \.runtime.defaultMountsFile, check: Check.absolutePathOrEmpty),

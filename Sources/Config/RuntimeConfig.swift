@@ -50,6 +50,8 @@ public struct RuntimeConfig: Sendable, Equatable {
   public var allowedDevices: [String] = ["/dev/fuse", "/dev/net/tun"]
   /// `additional_devices`: `host[:container][:permissions]` entries added to every container.
   public var additionalDevices: [String] = []
+  /// `cdi_spec_dirs`: directories of CDI device specs, later ones take precedence.
+  public var cdiSpecDirs: [String] = ["/etc/cdi", "/var/run/cdi"]
   /// `device_ownership_from_security_context`.
   public var deviceOwnershipFromSecurityContext: Bool = false
   /// `hooks_dir`: OCI hook directories, later ones take precedence.

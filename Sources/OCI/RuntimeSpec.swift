@@ -14,11 +14,12 @@ public struct Spec: Codable, Hashable, Sendable {
   public var hostname: String?
   public var mounts: [Mount]?
   public var annotations: [String: String]?
+  public var hooks: Hooks?
   public var linux: Linux?
 
   public init(
     ociVersion: String = ociRuntimeSpecVersion, process: Process? = nil, root: Root? = nil, hostname: String? = nil,
-    mounts: [Mount]? = nil, annotations: [String: String]? = nil, linux: Linux? = nil
+    mounts: [Mount]? = nil, annotations: [String: String]? = nil, hooks: Hooks? = nil, linux: Linux? = nil
   ) {
     self.ociVersion = ociVersion
     self.process = process
@@ -26,7 +27,79 @@ public struct Spec: Codable, Hashable, Sendable {
     self.hostname = hostname
     self.mounts = mounts
     self.annotations = annotations
+    self.hooks = hooks
     self.linux = linux
+  }
+
+  /// Programs the runtime runs at points of the container's life, each
+  /// given the container's state JSON on stdin.
+  public struct Hooks: Codable, Hashable, Sendable {
+    /// Deprecated by the runtime-spec for createRuntime, still run by runc
+    /// (after the namespaces are made, before pivot_root).
+    public var prestart: [Hook]?
+    public var createRuntime: [Hook]?
+    public var createContainer: [Hook]?
+    public var startContainer: [Hook]?
+    public var poststart: [Hook]?
+    public var poststop: [Hook]?
+
+    public init(
+      prestart: [Hook]? = nil, createRuntime: [Hook]? = nil, createContainer: [Hook]? = nil,
+      startContainer: [Hook]? = nil, poststart: [Hook]? = nil, poststop: [Hook]? = nil
+    ) {
+      self.prestart = prestart
+      self.createRuntime = createRuntime
+      self.createContainer = createContainer
+      self.startContainer = startContainer
+      self.poststart = poststart
+      self.poststop = poststop
+    }
+
+    /// The stages by their runtime-spec names.
+    public enum Stage: String, CaseIterable, Sendable {
+      case prestart, createRuntime, createContainer, startContainer, poststart, poststop
+    }
+
+    public subscript(stage: Stage) -> [Hook]? {
+      get {
+        switch stage {
+        case .prestart: prestart
+        case .createRuntime: createRuntime
+        case .createContainer: createContainer
+        case .startContainer: startContainer
+        case .poststart: poststart
+        case .poststop: poststop
+        }
+      }
+      set {
+        switch stage {
+        case .prestart: prestart = newValue
+        case .createRuntime: createRuntime = newValue
+        case .createContainer: createContainer = newValue
+        case .startContainer: startContainer = newValue
+        case .poststart: poststart = newValue
+        case .poststop: poststop = newValue
+        }
+      }
+    }
+  }
+
+  public struct Hook: Codable, Hashable, Sendable {
+    /// Absolute path of the program on the host.
+    public var path: String
+    /// Its argv, the program's name first.
+    public var args: [String]?
+    /// Its whole environment ("KEY=value"); nothing is inherited.
+    public var env: [String]?
+    /// Seconds before the runtime kills it and fails the stage.
+    public var timeout: Int?
+
+    public init(path: String, args: [String]? = nil, env: [String]? = nil, timeout: Int? = nil) {
+      self.path = path
+      self.args = args
+      self.env = env
+      self.timeout = timeout
+    }
   }
 
   /// The container's process.

@@ -91,6 +91,7 @@ extension GlobalFlag {
     GlobalFlag("enable-criu-support", .key(table: "crio.runtime", name: "enable_criu_support")),
     GlobalFlag("enable-pod-events", .key(table: "crio.runtime", name: "enable_pod_events")),
     GlobalFlag("pids-limit", .key(table: "crio.runtime", name: "pids_limit")),
+    GlobalFlag("cdi-spec-dirs", .key(table: "crio.runtime", name: "cdi_spec_dirs")),
     GlobalFlag("default-ulimits", .key(table: "crio.runtime", name: "default_ulimits")),
   ]
 
@@ -128,7 +129,6 @@ extension GlobalFlag {
     GlobalFlag("blockio-config-file", .refused("block I/O classes are not supported")),
     GlobalFlag("irqbalance-config-file", .refused("IRQ balancing is not supported")),
     GlobalFlag("rdt-config-file", .refused("RDT classes are not supported")),
-    GlobalFlag("cdi-spec-dirs", .refused("CDI devices are not supported")),
     GlobalFlag("profile", .refused("Go's pprof endpoint has no counterpart here")),
     GlobalFlag("profile-cpu", .refused("Go's pprof profiles have no counterpart here")),
     GlobalFlag("profile-mem", .refused("Go's pprof profiles have no counterpart here")),

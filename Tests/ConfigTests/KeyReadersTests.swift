@@ -15,7 +15,7 @@ import Testing
     // CRI-O's default pod log directory, log_dir/<pod ID>, is not made yet)
     "storage_option", "log_dir",
     // [crio.runtime]
-    "hooks_dir", "drop_infra_ctr", "infra_ctr_cpuset",
+    "drop_infra_ctr", "infra_ctr_cpuset",
     // [crio.image]
     "pause_image_auth_file", "pause_command",
     // [crio.runtime.runtimes.*]

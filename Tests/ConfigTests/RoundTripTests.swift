@@ -62,6 +62,7 @@ import Testing
     c.runtime.defaultSysctls = ["net.ipv4.ping_group_range=0 2147483647"]
     c.runtime.allowedDevices = ["/dev/kvm"]
     c.runtime.additionalDevices = ["/dev/sdc:/dev/xvdc:rwm", "/dev/null"]
+    c.runtime.cdiSpecDirs = ["/etc/cdi", "/run/cdi-dynamic"]
     c.runtime.deviceOwnershipFromSecurityContext = true
     c.runtime.hooksDir = ["/etc/containers/oci/hooks.d", "/usr/share/containers/oci/hooks.d"]
     c.runtime.defaultMountsFile = "/etc/containers/mounts.conf"

@@ -89,6 +89,7 @@ import Testing
     FlagCase(["--enable-criu-support=false"], "enable_criu_support = false"),
     FlagCase(["--enable-pod-events"], "enable_pod_events = true"),
     FlagCase(["--pids-limit", "512"], "pids_limit = 512"),
+    FlagCase(["--cdi-spec-dirs", "/x/cdi"], "cdi_spec_dirs = [\n\t\"/x/cdi\",\n]"),
     FlagCase(["--default-ulimits", "nofile=1024:2048,nproc=100"], "default_ulimits = [\n\t\"nofile=1024:2048\",\n\t\"nproc=100\",\n]"),
     FlagCase(["--cni-default-network", "podnet"], "cni_default_network = \"podnet\""),
     FlagCase(["--cni-config-dir", "/x/net.d"], "network_dir = \"/x/net.d\""),

@@ -2,6 +2,7 @@ import Config
 import Logging
 import PodNetwork
 import Runtime
+import SpecInjection
 import Support
 
 #if canImport(Glibc)
@@ -26,6 +27,8 @@ final class ContainerContext: Sendable {
   /// cgroup clean-up are then skipped) and how cgroups are named.
   let cgroups: CgroupLayout?
   let cgroupDriver: CgroupDriver
+  /// `hooks_dir` and `cdi_spec_dirs`: what host files add to each spec.
+  let injections: ContainerSpecInjections
   /// Why pods cannot have their own user namespace here (nil: they can),
   /// found once by trying it on the layers' file system; the probe (a fork
   /// and two mounts) runs beside start-up instead of delaying it.
@@ -67,6 +70,14 @@ final class ContainerContext: Sendable {
       _ = try ContainerTimezone.zoneFile(config.runtime.timezone)
     } catch {
       throw DaemonError.unsupported("[crio.runtime] timezone: \(error.rpcErrorMessage)")
+    }
+    do {
+      injections = ContainerSpecInjections(
+        hooks: try HookRegistry(directories: config.runtime.hooksDir),
+        cdi: CDIRegistry(directories: config.runtime.cdiSpecDirs), logger: logger)
+    } catch {
+      // As CRI-O, whose hooks manager refuses to start on such a file.
+      throw DaemonError.configuredFile("[crio.runtime] hooks_dir: \(error); fix or remove the file")
     }
     cgroups = Self.hostCgroups
     cgroupDriver = config.runtime.cgroupManager == .systemd ? .systemd : .cgroupfs

@@ -187,7 +187,7 @@ public struct Daemon: Sendable {
         for await signal in signals.stream {
           if signal == SIGHUP {
             SystemdNotify.reloading()
-            reload(running: config)
+            reload(running: config, context: context)
             SystemdNotify.ready()
             continue
           }
@@ -211,9 +211,10 @@ public struct Daemon: Sendable {
   }
 
   /// SIGHUP: re-reads the configuration and applies what can change at run
-  /// time (the log level); anything else that changed is named as needing a
-  /// restart, so an operator knows why it did not take effect.
-  private func reload(running: CrioConfig) {
+  /// time (the log level, CDI spec directories); anything else that changed
+  /// is named as needing a restart, so an operator knows why it did not
+  /// take effect.
+  private func reload(running: CrioConfig, context: DaemonContext) {
     let fresh: CrioConfig
     do {
       fresh = try reloadConfig()
@@ -231,11 +232,17 @@ public struct Daemon: Sendable {
       levelSwitch.filter = fresh.runtime.logFilter
       logger.info("Set log filter", metadata: ["filter": "\(fresh.runtime.logFilter)"])
     }
+    let cdi = context.containers.injections.cdi
+    if fresh.runtime.cdiSpecDirs != cdi.directories {
+      cdi.setDirectories(fresh.runtime.cdiSpecDirs)
+      logger.info("Set CDI spec directories", metadata: ["cdi_spec_dirs": "\(fresh.runtime.cdiSpecDirs)"])
+    }
     var unchangeable = fresh
     unchangeable.runtime.logLevel = running.runtime.logLevel
     unchangeable.runtime.logFilter = running.runtime.logFilter
+    unchangeable.runtime.cdiSpecDirs = running.runtime.cdiSpecDirs
     if unchangeable != running {
-      logger.warning("Configuration changes other than log_level need a restart to take effect")
+      logger.warning("Configuration changes other than log_level, log_filter and cdi_spec_dirs need a restart to take effect")
     } else {
       logger.info("Configuration reloaded")
     }

@@ -9,6 +9,8 @@ public enum DaemonError: Error, Sendable, CustomStringConvertible {
   case metrics(String)
   /// A configured feature this daemon does not have; the message names the key.
   case unsupported(String)
+  /// A file of a configured directory (e.g. a hook of `hooks_dir`) that cannot be used.
+  case configuredFile(String)
 
   public var description: String {
     switch self {
@@ -20,7 +22,7 @@ public enum DaemonError: Error, Sendable, CustomStringConvertible {
       "cannot create directory \(path): \(reason)"
     case .stateFile(let path, let reason):
       "\(path): \(reason); check the directory (version_file, version_file_persist, clean_shutdown_file)"
-    case .metrics(let reason), .unsupported(let reason):
+    case .metrics(let reason), .unsupported(let reason), .configuredFile(let reason):
       reason
     }
   }

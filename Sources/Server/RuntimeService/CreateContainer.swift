@@ -108,7 +108,7 @@ struct ContainerCreation: Sendable {
         try Files.makeTraversable(pod.directory)
       }
 
-      let spec = try ContainerSpecBuilder.build(ContainerSpecInputs(
+      let built = try ContainerSpecBuilder.build(ContainerSpecInputs(
         containerID: id, config: config, podConfig: podConfig, image: imageConfig, rootfs: layout.rootfs,
         networkNamespace: pod.namespaces.network, ipcNamespace: pod.namespaces.ipc, utsNamespace: pod.namespaces.uts,
         sharedPIDNamespace: try sharedPIDNamespace(config: config, pod: pod),
@@ -132,6 +132,8 @@ struct ContainerCreation: Sendable {
         privilegedWithoutHostDevices: runtimeConfig.runtimes[pod.runtimeHandler]?.privilegedWithoutHostDevices ?? false,
         deviceOwnershipFromSecurityContext: runtimeConfig.deviceOwnershipFromSecurityContext,
         userNamespace: userNamespace, idmappedMountSources: idmappedSources))
+      let spec = try await containers.injections.apply(
+        to: built, config: config, podAnnotations: podConfig.annotations)
       // The config is fsynced: off the cooperative pool.
       _ = try await Blocking.run { () throws(Runtime.RuntimeError) in try OCIBundle.create(at: bundle, spec: spec) }
       CrashPoints.reach("CreateContainer", 2)
