@@ -138,6 +138,28 @@ import Testing
     }
   }
 
+  /// log_dir: a pod kubelet gives no log directory logs under
+  /// `log_dir/<pod ID>`, a container with no log path to `<container ID>.log`
+  /// there, as CRI-O; the directory goes with the pod.
+  @Test func podsWithoutALogDirectoryLogUnderLogDir() async throws {
+    try await RegistryServer.withRunning { registry in
+      try await TestImages.pushBusybox(to: registry)
+      try await withImageDaemon(registry: registry) { cri, daemon in
+        _ = try await cri.pull("\(registry.host)/busybox:1")
+        let pod = try await PodSandboxTests.run(cri, PodSandboxTests.podConfig())
+        var config = ContainerTests.container("nolog", "echo to the default log")
+        config.logPath = ""
+        let run = try await ContainerBehaviourTests().runToEnd(cri, pod: pod, config)
+        let directory = daemon.directory + "/pods/" + pod
+        #expect(run.status.logPath == directory + "/" + run.status.id + ".log")
+        #expect(run.lines == ["to the default log"])
+        _ = try await cri.runtime.stopPodSandbox(.with { $0.podSandboxID = pod })
+        _ = try await cri.runtime.removePodSandbox(.with { $0.podSandboxID = pod })
+        #expect(Files.kind(of: directory) == .missing)
+      }
+    }
+  }
+
   /// A host-network pod cannot take the default net.* sysctls: as CRI-O,
   /// they are skipped for it instead of failing it.
   @Test func defaultSysctlsAPodCannotTakeAreSkipped() async throws {

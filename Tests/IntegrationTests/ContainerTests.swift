@@ -122,7 +122,9 @@ import Testing
   }
 
   @Test func badContainerRequestsAreRefusedAndLeaveNothing() async throws {
-    try await withPod { cri, daemon, pod in
+    // A missing mount source is made, as CRI-O does, unless the operator lists it.
+    let rejected = "[crio.runtime]\nabsent_mount_sources_to_reject = [\"/nonexistent/host/dir\"]\n"
+    try await withPod(extraConfig: rejected) { cri, daemon, pod in
       let mountsBefore = daemon.mounts()
       let unknownPod = await rpcCode {
         try await cri.runtime.createContainer(.with { $0.podSandboxID = "0000"; $0.config = Self.container("x", "true") })

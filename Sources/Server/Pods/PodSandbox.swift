@@ -32,6 +32,15 @@ struct PodSandbox: StoredRecord, Equatable {
   var ownsCgroupParent: Bool?
   /// Set while the pod is attached to a CNI network (nil for host network).
   var network: PodNetworkStatus?
+  /// The log directory the daemon made (`log_dir/<id>`, as CRI-O) because
+  /// kubelet named none; removed with the pod. Nil when kubelet named one.
+  var ownedLogDirectory: String? = nil
+
+  /// Where the pod's container logs go: kubelet's directory, else the daemon's.
+  func logDirectory(defaultRoot: String) -> String {
+    let requested = configMessage.logDirectory
+    return requested.isEmpty ? ownedLogDirectory ?? defaultRoot + "/" + id : requested
+  }
 
   var configMessage: Runtime_V1_PodSandboxConfig {
     (try? Runtime_V1_PodSandboxConfig(serializedBytes: config)) ?? Runtime_V1_PodSandboxConfig()

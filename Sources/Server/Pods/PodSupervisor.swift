@@ -148,7 +148,10 @@ final class PodSupervisor: Sendable {
         try await containers.remove(container)
       }
       let pod = owner.record
-      await Blocking.run { Files.removeTree(pod.directory) }
+      await Blocking.run {
+        Files.removeTree(pod.directory)
+        if let logs = pod.ownedLogDirectory { Files.removeTree(logs) }
+      }
       try await owners.unregister(owner)
       logger.info("Removed pod sandbox", metadata: ["id": "\(pod.id)", "name": "\(pod.name)"])
       return pod

@@ -61,7 +61,6 @@ struct ContainerCreation: Sendable {
     let imageConfig = try OCIJSON.decode(ImageConfiguration.self, from: image.config, kind: "image config")
     let podConfig = pod.configMessage
     let userNamespace = try PodUserNamespace.forContainer(config, pod: pod)
-    let requestedLog = try Self.logPath(directory: podConfig.logDirectory, relative: config.logPath)
 
     let containers = daemon.containers
     let supervisor = containers.supervisor
@@ -83,7 +82,9 @@ struct ContainerCreation: Sendable {
       let layout = containers.layout(id: id, runtime: runtime)
       let bundle = layout.bundle
       let layerDirectory = containers.layersDirectory + "/" + id
-      let logPath = requestedLog.isEmpty ? bundle + "/ctr.log" : requestedLog
+      // As CRI-O: the pod's log directory, and `<container ID>.log` when kubelet names no file.
+      let logPath = try Self.logPath(
+        directory: pod.logDirectory(defaultRoot: daemon.config.logDir), relative: config.logPath.isEmpty ? id + ".log" : config.logPath)
       undo.append { Files.removeTree(bundle) }
       undo.append { Files.removeTree(layerDirectory) }
       let lowers = image.layers.map { daemon.images.layers.diffPath(chainID: $0) }

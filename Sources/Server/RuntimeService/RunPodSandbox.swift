@@ -102,8 +102,15 @@ struct PodCreation: Sendable {
       try Files.write(directory + "/hostname", hostname + "\n")
       try Files.write(directory + "/hosts", PodFiles.hosts(hostname: hostname))
       try Files.write(directory + "/resolv.conf", PodFiles.resolvConf(config.hasDnsConfig ? config.dnsConfig : nil))
+      var ownedLogDirectory: String?
       if !config.logDirectory.isEmpty {
         try Files.makeDirectories(config.logDirectory, mode: 0o755)
+      } else {
+        // As CRI-O: log_dir/<pod ID>, the pod's own, so it goes with the pod.
+        let logDirectory = daemon.config.logDir + "/" + id
+        try Files.makeDirectories(logDirectory, mode: 0o755)
+        undo.append { Files.removeTree(logDirectory) }
+        ownedLogDirectory = logDirectory
       }
 
       var shmPath: String?
@@ -154,7 +161,8 @@ struct PodCreation: Sendable {
         id: id, name: name, config: configBytes, runtimeHandler: handler,
         createdAt: DaemonContext.now(),
         state: .ready, namespaces: namespaces, directory: directory, hostname: hostname,
-        shmPath: shmPath, cgroupParent: cgroupParent, ownsCgroupParent: ownsCgroupParent, network: network)
+        shmPath: shmPath, cgroupParent: cgroupParent, ownsCgroupParent: ownsCgroupParent, network: network,
+        ownedLogDirectory: ownedLogDirectory)
       try await supervisor.register(pod)
       CrashPoints.reach("RunPodSandbox", 6)
       daemon.logger.info("Ran pod sandbox", metadata: ["id": "\(id)", "name": "\(name)"])
