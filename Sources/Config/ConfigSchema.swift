@@ -22,8 +22,8 @@ enum ConfigSchema {
   private static let rootKeys: [ConfigKey<CrioConfig>] = [
     .string("crio", "root", "Root directory: images and containers are stored here.", \.root, check: Check.absolutePath),
     .string("crio", "runroot", "Run directory: volatile state is kept here.", \.runroot, check: Check.absolutePath),
-    .string("crio", "storage_driver", "Storage driver for images and containers (see containers-storage.conf(5)).", \.storageDriver),
-    .strings("crio", "storage_option", "Options passed to the storage driver (see containers-storage.conf(5)).", \.storageOption),
+    .string("crio", "storage_driver", "Storage driver for images and containers (see containers-storage.conf(5)).", \.storageDriver, check: Check.storageDriver),
+    .strings("crio", "storage_option", "Options passed to the storage driver (see containers-storage.conf(5)).", \.storageOption, each: Check.storageOption),
     .string("crio", "log_dir", "Directory for container logs unless the kubelet names one.", \.logDir, check: Check.absolutePath),
     .string("crio", "version_file", "Version file on tmpfs; when missing at start the node rebooted and containers are wiped.", \.versionFile, check: Check.absolutePathOrEmpty),
     .string("crio", "version_file_persist", "Persistent version file; a changed version at start wipes images (\"\" = never).", \.versionFilePersist, check: Check.absolutePathOrEmpty),

@@ -11,6 +11,8 @@ public struct CrioConfig: Sendable, Equatable {
   public var storageDriver: String = "overlay"
   /// `storage_option`: driver options, e.g. `overlay.mountopt=nodev`.
   public var storageOption: [String] = []
+  /// `storage_option` parsed (validation refused what it cannot honour).
+  public var storageOptions: StorageOptions { (try? StorageOptions(parsing: storageOption)) ?? StorageOptions() }
   /// `log_dir`: default directory of container logs.
   public var logDir: String = "/var/log/crio/pods"
   /// `version_file`: lives on tmpfs, so its absence means the node rebooted.

@@ -121,6 +121,23 @@ enum Check {
       : nil
   }
 
+  /// One `storage_option` entry this daemon can honour (see `StorageOptions`).
+  static let storageOption: Text = { value in
+    do throws(StorageOptionError) {
+      _ = try StorageOptions(parsing: [value])
+      return nil
+    } catch {
+      return "\(quoted(value)) cannot take effect: \(error.reason)"
+    }
+  }
+
+  /// The overlay driver is the only one: "" is containers/storage's "pick one",
+  /// which is overlay here as on every current node.
+  static let storageDriver: Text = { value in
+    ["", "overlay", "overlay2"].contains(value)
+      ? nil : "\(quoted(value)) cannot take effect: this daemon stores containers with the overlay driver only (\"overlay\" or \"\")"
+  }
+
   /// Linux cpuset list syntax: `0-3,6`; "" means unset.
   static let cpuset: Text = { value in
     guard !value.isEmpty else { return nil }

@@ -103,6 +103,17 @@ import Testing
     #expect(plain.runtime.runtimes["runc"] == RuntimeHandler())
   }
 
+  @Test func storageOptionsAreHonouredOrRefused() throws {
+    let options = try StorageOptions(parsing: ["overlay.mountopt=nodev,metacopy=on,nosuid", "overlay2.skip_mount_home=true"])
+    #expect(options.mountFlags == ["nodev", "nosuid"])
+    #expect(options.overlayOptions == ["metacopy=on"])
+    for refused in ["overlay.size=10G", "overlay.mount_program=/usr/bin/fuse-overlayfs", "overlay.mountopt=lowerdir=/etc", "vfs.ignore_chown_errors=true"] {
+      #expect(Check.storageOption(refused)?.contains("cannot take effect") == true, "\(refused)")
+    }
+    #expect(Check.storageDriver("") == nil && Check.storageDriver("overlay") == nil)
+    #expect(Check.storageDriver("vfs")?.contains("overlay driver only") == true)
+  }
+
   @Test func ctrStopTimeoutBelowItsFloorIsRaisedWithAWarning() throws {
     let dir = try TempDirectory()
     let file = try dir.write("crio.conf", "[crio.runtime]\nctr_stop_timeout = 10\n")

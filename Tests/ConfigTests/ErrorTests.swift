@@ -143,17 +143,17 @@ struct BadValue: Sendable, CustomTestStringConvertible {
 
   @Test func bracketsInsideValuesAreNotTableHeaders() throws {
     let (config, warnings) = try loader.apply(
-      toml: "[crio]\nnote = \"\"\"\n[é]\"\"\"\nstorage_option = [\n  \"[é] }\", # [é] }\n]\n[ \"crio\" . api ]\n",
+      toml: "[crio.image]\nnote = \"\"\"\n[é]\"\"\"\ninsecure_registries = [\n  \"[é] }\", # [é] }\n]\n[ \"crio\" . api ]\n",
       file: file, to: CrioConfig())
-    #expect(config.storageOption == ["[é] }"])
+    #expect(config.image.insecureRegistries == ["[é] }"])
     #expect(warnings.count == 1)  // the unknown key "note"
   }
 
   @Test func escapedBackslashBeforeU0000IsNotANul() throws {
     let (config, _) = try loader.apply(
-      toml: "[crio]\nroot = '/lit\\u0000'\nstorage_driver = \"a\\\\u0000\"\n", file: file, to: CrioConfig())
+      toml: "[crio]\nroot = '/lit\\u0000'\n[crio.network]\ncni_default_network = \"a\\\\u0000\"\n", file: file, to: CrioConfig())
     #expect(config.root == "/lit\\u0000")
-    #expect(config.storageDriver == "a\\u0000")
+    #expect(config.network.cniDefaultNetwork == "a\\u0000")
   }
 
   @Test func syntaxErrorInDropInNamesTheDropIn() throws {

@@ -12,8 +12,8 @@ import Testing
     var c = CrioConfig()
     c.root = "/srv/crio/root"
     c.runroot = "/run/crio-state"
-    c.storageDriver = "vfs \"quoted\" \\ back\tslash é"
-    c.storageOption = ["overlay.mountopt=nodev,metacopy=on", "overlay.size=10G"]
+    c.storageDriver = "overlay2"
+    c.storageOption = ["overlay.mountopt=nodev,metacopy=on", "overlay.skip_mount_home=true"]
     c.logDir = "/var/log/pods-elsewhere"
     c.versionFile = "/run/crio/ver"
     c.versionFilePersist = "/var/lib/crio/ver"
@@ -102,7 +102,8 @@ import Testing
     c.image.registriesConf = "/etc/crio/registries.conf"
     c.image.registriesConfDir = "/etc/crio/registries.conf.d"
 
-    c.network.cniDefaultNetwork = "cbr0"
+    // A free-form string, to show quoting and escapes survive the round trip.
+    c.network.cniDefaultNetwork = "cbr0 \"quoted\" \\ back\tslash é"
     c.network.networkDir = "/etc/kubernetes/cni/net.d"
     c.network.pluginDirs = ["/usr/libexec/cni"]
 

@@ -160,6 +160,18 @@ import Testing
     }
   }
 
+  /// storage_option's overlay.mountopt reaches every container's root mount.
+  @Test func storageMountOptionsReachTheRootMount() async throws {
+    try await kit.withPod(extraConfig: "[crio]\nstorage_option = [\"overlay.mountopt=nodev\"]\n") { cri, _, pod in
+      let id = try await kit.create(cri, pod: pod, ContainerTests.container("mountopt", "sleep 1000"))
+      try await kit.start(cri, id)
+      let answer = try await cri.runtime.execSync(.with { $0.containerID = id; $0.cmd = ["cat", "/proc/mounts"]; $0.timeout = 10 })
+      let root = String(decoding: answer.stdout, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix("overlay / overlay ") }
+      let options = root?.split(separator: " ").dropFirst(3).first?.split(separator: ",") ?? []
+      #expect(options.contains("nodev"), "\(String(describing: root))")
+    }
+  }
+
   /// A host-network pod cannot take the default net.* sysctls: as CRI-O,
   /// they are skipped for it instead of failing it.
   @Test func defaultSysctlsAPodCannotTakeAreSkipped() async throws {

@@ -1,3 +1,4 @@
+import Config
 import Support
 
 #if canImport(Glibc)
@@ -12,7 +13,8 @@ enum ContainerRootfs {
   /// it (image root is the container's root, not the host's), and the
   /// writable layer's root belongs to the container's root.
   static func mount(
-    lowerDirectories: [String], layerDirectory: String, merged: String, userNamespace: PodUserNamespace? = nil
+    lowerDirectories: [String], layerDirectory: String, merged: String, userNamespace: PodUserNamespace? = nil,
+    options storage: StorageOptions = StorageOptions()
   ) throws(CRIError) {
     let upper = layerDirectory + "/upper"
     let work = layerDirectory + "/work"
@@ -42,11 +44,22 @@ enum ContainerRootfs {
       }
     }
     // overlayfs lists the topmost lower directory first.
-    let options = "lowerdir=\(lowers.reversed().joined(separator: ":")),upperdir=\(upper),workdir=\(work)"
+    // `storage_option`'s overlay.mountopt: overlayfs options in the data, flags as flags.
+    let options = (["lowerdir=\(lowers.reversed().joined(separator: ":"))", "upperdir=\(upper)", "workdir=\(work)"]
+      + storage.overlayOptions).joined(separator: ",")
+    var flags: UInt = 0
+    for flag in storage.mountFlags {
+      switch flag {
+      case "nodev": flags |= UInt(MS_NODEV)
+      case "nosuid": flags |= UInt(MS_NOSUID)
+      case "noexec": flags |= UInt(MS_NOEXEC)
+      default: break
+      }
+    }
     guard options.utf8.count < 4000 else {
       throw .failedPrecondition("the image has too many layers (\(lowerDirectories.count)) for one overlay mount")
     }
-    guard Glibc.mount("overlay", merged, "overlay", 0, options) == 0 else {
+    guard Glibc.mount("overlay", merged, "overlay", flags, options) == 0 else {
       throw .internal("cannot mount the container's overlay root on \(merged): \(SystemError("mount").reason)")
     }
   }

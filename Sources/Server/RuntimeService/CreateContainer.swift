@@ -89,7 +89,8 @@ struct ContainerCreation: Sendable {
       undo.append { Files.removeTree(layerDirectory) }
       let lowers = image.layers.map { daemon.images.layers.diffPath(chainID: $0) }
       try ContainerRootfs.mount(
-        lowerDirectories: lowers, layerDirectory: layerDirectory, merged: layout.rootfs, userNamespace: userNamespace)
+        lowerDirectories: lowers, layerDirectory: layerDirectory, merged: layout.rootfs, userNamespace: userNamespace,
+        options: daemon.config.storageOptions)
       undo.append { ContainerRootfs.unmount(layout.rootfs) }
       CrashPoints.reach("CreateContainer", 1)
       let runtimeConfig = daemon.config.runtime
