@@ -24,7 +24,9 @@ import Testing
   static let actedOnInConfig: Set<String> = ["conmon", "conmon_cgroup", "conmon_env"]
 
   /// Keys read through a property of another name.
-  static let readAs: [String: String] = ["pull_progress_timeout": "pullProgressTimeoutDuration"]
+  static let readAs: [String: String] = [
+    "pull_progress_timeout": "pullProgressTimeoutDuration", "storage_option": "storageOptions",
+  ]
 
   static var sources: String {
     let here = #filePath
