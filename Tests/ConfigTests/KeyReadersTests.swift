@@ -12,10 +12,6 @@ import Testing
   /// Accepted, not acted on yet (issue 18 takes them one by one).
   static let knownInert: Set<String> = [
     "storage_option",
-    // [crio.runtime]
-    "drop_infra_ctr", "infra_ctr_cpuset",
-    // [crio.image]
-    "pause_image_auth_file", "pause_command",
     // [crio.runtime.runtimes.*]
     "monitor_cgroup",
   ]
