@@ -35,6 +35,9 @@ import Testing
     return result.stdout.split(separator: "\n").map(String.init)
   }
 
+  /// The one variable the infra's environment holds (PodInfraSpec.path).
+  static let pausePath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
   /// `net:[4026…]`: a process's namespace of one kind.
   static func namespace(_ pid: Int32, _ kind: String) -> String? {
     var buffer = [CChar](repeating: 0, count: 64)
@@ -158,6 +161,38 @@ import Testing
       try await PodSandboxTests.remove(cri, pod)
       #expect(try await Self.runcList(daemon).isEmpty)
       #expect(!daemon.mounts().contains { $0.contains(pod) })
+      #expect(await eventually { daemon.processes().isEmpty }, "no process left: \(daemon.processes())")
+    }
+  }
+
+  /// In a pod with its own user namespace, the pause image's files are
+  /// idmapped and the infra runs as the pod's 65535 (no one on the host).
+  @Test func theInfraContainerRunsInThePodsUserNamespace() async throws {
+    try await withInfraDaemon { cri, daemon, _ in
+      var config = PodSandboxTests.podConfig(name: "infra-userns")
+      config.linux.securityContext.namespaceOptions.usernsOptions = UserNamespaceTests.userns()
+      config.linux.securityContext.namespaceOptions.pid = .pod
+      config.logDirectory = daemon.directory + "/logs/infra-userns"
+      let pod = try await PodSandboxTests.run(cri, config)
+      let infra = try #require(try await Self.runcState(daemon, pod))
+      #expect(Self.statusField(infra.pid, "Uid").hasPrefix("\(UserNamespaceTests.hostBase + 65535)"), "Uid \(Self.statusField(infra.pid, "Uid"))")
+
+      var sleeper = ContainerTests.container("sleeper", "sleep 1000")
+      sleeper.linux.securityContext.namespaceOptions.usernsOptions = UserNamespaceTests.userns()
+      sleeper.linux.securityContext.namespaceOptions.pid = .pod
+      let container = try await kit.create(cri, pod: pod, sleeper)
+      try await kit.start(cri, container)
+      let process = try #require(try await Self.runcState(daemon, container)).pid
+      for kind in ["user", "pid", "net", "ipc", "uts"] {
+        #expect(Self.namespace(process, kind) != nil && Self.namespace(process, kind) == Self.namespace(infra.pid, kind), "\(kind) namespace")
+      }
+      let seen = try await cri.runtime.execSync(.with { $0.containerID = container; $0.cmd = ["cat", "/proc/1/cmdline"]; $0.timeout = 20 })
+      #expect([UInt8](seen.stdout) == Array("/pause".utf8) + [0])
+
+      try await PodSandboxTests.stop(cri, pod)
+      try await PodSandboxTests.remove(cri, pod)
+      #expect(try await Self.runcList(daemon).isEmpty)
+      #expect(!daemon.mounts().contains { $0.contains(pod) }, "no mount left: \(daemon.mounts())")
       #expect(await eventually { daemon.processes().isEmpty }, "no process left: \(daemon.processes())")
     }
   }
