@@ -235,6 +235,14 @@ import Testing
     }
   }
 
+  /// CPUs the host does not have would fail every pod: start-up stops.
+  @Test func anInfraCpusetOfMissingCPUsStopsStartUp() async throws {
+    let daemon = try DaemonProcess(config: "[crio.runtime]\ninfra_ctr_cpuset = \"0,4095\"\n")
+    #expect(await daemon.waitForExit() == 1)
+    #expect(daemon.log().contains(#"[crio.runtime] infra_ctr_cpuset = \"0,4095\" names CPUs this host does not have online (4095;"#), "\(daemon.log())")
+    await daemon.cleanUp()
+  }
+
   /// `pause_image_auth_file`: the pause image comes from a registry that
   /// wants credentials, which only that file holds (a plain pull fails).
   @Test func thePauseImageIsPulledWithItsOwnAuthFile() async throws {

@@ -87,4 +87,22 @@ import Testing
     let unset = PodInitSpec(podID: "p", root: "/r", namespaces: PinnedNamespaces(), cgroupsPath: "/c", cgroupV2: true)
     #expect(unset.build().linux?.resources?.cpu == nil, "without infra_ctr_cpuset the init's spec is as before")
   }
+
+  @Test func cpusetListsAreRead() {
+    #expect(InfraCPUSet.cpus("0-3,6") == [0, 1, 2, 3, 6])
+    #expect(InfraCPUSet.cpus("1") == [1])
+    #expect(InfraCPUSet.cpus("0-1\n") == [0, 1])
+    #expect(InfraCPUSet.cpus("3-1") == nil)
+    #expect(InfraCPUSet.cpus("a") == nil)
+  }
+
+  @Test func anInfraCpusetOfCPUsTheHostLacksIsRefused() throws {
+    #expect(InfraCPUSet.refusal("", online: "0-1\n") == nil)
+    #expect(InfraCPUSet.refusal("0-1", online: "0-1\n") == nil)
+    #expect(InfraCPUSet.refusal("1,7", online: "0-3,6-7\n") == nil)
+    let refusal = try #require(InfraCPUSet.refusal("1-2,5", online: "0-1\n"))
+    #expect(refusal.hasPrefix("[crio.runtime] infra_ctr_cpuset = \"1-2,5\""), "names the key: \(refusal)")
+    #expect(refusal.contains("(2,5; online: 0-1)"), "names the CPUs: \(refusal)")
+    #expect(InfraCPUSet.refusal("4", online: nil) == nil, "unknown online CPUs: left to runc")
+  }
 }

@@ -51,3 +51,32 @@ enum PauseImage {
     pauseImageAuthFile.isEmpty ? globalAuthFile : pauseImageAuthFile
   }
 }
+
+/// `infra_ctr_cpuset` against the host: CPUs it names that are not online
+/// would make runc fail every pod, so start-up refuses them instead.
+enum InfraCPUSet {
+  /// The CPU numbers of a cpuset list (`0-3,6`); nil when it is not one.
+  static func cpus(_ list: String) -> Set<Int>? {
+    var cpus: Set<Int> = []
+    for item in list.split(separator: ",") {
+      let bounds = item.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.filter { !$0.isWhitespace }) }
+      guard let low = bounds.first ?? nil, let high = bounds.last ?? nil, bounds.count <= 2, low <= high, high - low < 65536 else {
+        return nil
+      }
+      cpus.formUnion(low...high)
+    }
+    return cpus
+  }
+
+  /// Why `cpuset` cannot be honoured on a host whose online CPUs are
+  /// `online` (`/sys/devices/system/cpu/online`), or nil.
+  static func refusal(_ cpuset: String, online: String?) -> String? {
+    guard !cpuset.isEmpty, let online = online?.filter({ !$0.isWhitespace }), let available = cpus(online), let wanted = cpus(cpuset)
+    else { return nil }
+    let missing = wanted.subtracting(available).sorted()
+    guard !missing.isEmpty else { return nil }
+    return "[crio.runtime] infra_ctr_cpuset = \(Quoting.doubleQuoted(cpuset)) names CPUs this host does not have online "
+      + "(\(missing.prefix(8).map(String.init).joined(separator: ","))\(missing.count > 8 ? ",…" : ""); online: \(online)); "
+      + "infra containers could not run on them"
+  }
+}
