@@ -235,6 +235,30 @@ import Testing
     }
   }
 
+  /// A pause_command the image lacks fails RunPodSandbox with runc's
+  /// words, and nothing of the pod is left.
+  @Test func aPauseCommandThatCannotRunFailsThePodCleanly() async throws {
+    try await RegistryServer.withRunning { registry in
+      try await TestImages.pushPause(to: registry)
+      let extra = TestImages.infraConfiguration(registry: registry, more: #"pause_command = "/no-such-pause""#)
+      try await withImageDaemon(registry: registry, extraConfig: extra) { cri, daemon in
+        var config = PodSandboxTests.podConfig(name: "infra-bad")
+        config.logDirectory = daemon.directory + "/logs/infra-bad"
+        do {
+          _ = try await PodSandboxTests.run(cri, config)
+          Issue.record("the pod ran without its infra container")
+        } catch let error as RPCError {
+          #expect(error.message.contains("infra container") && error.message.contains("/no-such-pause"), "\(error.message)")
+        }
+        #expect(try await PodSandboxTests.list(cri).isEmpty)
+        #expect(try await Self.runcList(daemon).isEmpty)
+        #expect(daemon.mounts().filter { $0.contains("/run/pods/") }.isEmpty, "\(daemon.mounts())")
+        #expect(((try? Files.list(daemon.directory + "/run/pods")) ?? []).isEmpty)
+        #expect(await eventually { daemon.processes().isEmpty }, "no process left: \(daemon.processes())")
+      }
+    }
+  }
+
   /// CPUs the host does not have would fail every pod: start-up stops.
   @Test func anInfraCpusetOfMissingCPUsStopsStartUp() async throws {
     let daemon = try DaemonProcess(config: "[crio.runtime]\ninfra_ctr_cpuset = \"0,4095\"\n")
