@@ -111,6 +111,11 @@ import Testing
       #expect(spec.contains(#""cpus":"0""#), "linux.resources.cpu.cpus: \(spec)")
       #expect(Self.statusField(infra.pid, "Cpus_allowed_list") == "0")
 
+      // CRI-O's inspection API describes the pod by its infra container.
+      let described = try UnixHTTP.get("/containers/\(pod)", socket: daemon.socket)
+      let podInfo = try JSONDecoder().decode(CAdvisorContainerInfo.self, from: Data(described.body.utf8))
+      #expect(podInfo.pid == Int(infra.pid) && podInfo.image == "\(registry.host)/pause:1" && podInfo.sandbox == pod)
+
       // The pod's containers share its network, IPC and UTS namespaces.
       let container = try await sleeper(cri, pod: pod, sharedPID: false)
       let process = try #require(try await Self.runcState(daemon, container)).pid
