@@ -1,3 +1,4 @@
+import Config
 import OCI
 import PodNetwork
 import Testing
@@ -79,6 +80,16 @@ import Testing
     let pinned = Self.spec(cpuset: "0-1,3", floor: 0)
     #expect(pinned.linux?.resources?.cpu?.cpus == "0-1,3")
     #expect(pinned.process?.oomScoreAdj == 0, "no lower than the daemon may set")
+  }
+
+  @Test func takesDefaultUlimits() throws {
+    let base = PodInitSpec(podID: "p", root: "/r", namespaces: PinnedNamespaces(), cgroupsPath: "/c", cgroupV2: true)
+    let plain = PodInfraSpec(base: base, command: ["/pause"], imageUser: nil, oomScoreAdjFloor: nil).build()
+    #expect(plain.process?.rlimits == nil)
+    let limited = PodInfraSpec(
+      base: base, command: ["/pause"], imageUser: nil, oomScoreAdjFloor: nil, ulimits: [try #require(Ulimit(parsing: "nofile=1024:2048"))]
+    ).build()
+    #expect(limited.process?.rlimits == [Spec.Rlimit(type: "RLIMIT_NOFILE", hard: 2048, soft: 1024)])
   }
 
   @Test func theInitTakesTheInfraCpusetToo() {

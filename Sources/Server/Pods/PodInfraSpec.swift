@@ -1,3 +1,4 @@
+import Config
 import OCI
 import PodNetwork
 
@@ -20,6 +21,8 @@ struct PodInfraSpec: Sendable {
   var imageUser: String?
   /// The lowest oom_score_adj the daemon may set (nil: any).
   var oomScoreAdjFloor: Int?
+  /// `default_ulimits`: CRI-O gives its pause these rlimits too.
+  var ulimits: [Ulimit] = []
 
   /// CRI-O's PodInfraOOMAdj: the kernel kills the infra last, since its
   /// death ends the pod's shared PID namespace and every process in it.
@@ -38,6 +41,7 @@ struct PodInfraSpec: Sendable {
     let (uid, gid) = Self.user(imageUser: imageUser)
     process.user = Spec.User(uid: inside(uid, base.userNamespace?.uids), gid: inside(gid, base.userNamespace?.gids))
     process.oomScoreAdj = oomScoreAdjFloor.map { max($0, Self.oomScoreAdj) } ?? Self.oomScoreAdj
+    process.rlimits = ulimits.isEmpty ? nil : ulimits.map { Spec.Rlimit(type: $0.type, hard: $0.hard, soft: $0.soft) }
     spec.process = process
     var cpu = spec.linux?.resources?.cpu ?? Spec.CPU()
     cpu.shares = Self.cpuShares

@@ -1,3 +1,4 @@
+import Config
 import OCI
 import PodNetwork
 import Runtime
@@ -44,7 +45,8 @@ extension PodCreation {
       }
       let spec = PodInfraSpec(
         base: try initSpec(podID: podID, root: rootfs, namespaces: namespaces), command: command,
-        imageUser: imageConfig.config?.user, oomScoreAdjFloor: daemon.containers.oomScoreAdjFloor)
+        imageUser: imageConfig.config?.user, oomScoreAdjFloor: daemon.containers.oomScoreAdjFloor,
+        ulimits: daemon.config.runtime.defaultUlimits.compactMap(Ulimit.init(parsing:)))
       let bundle = try await Blocking.run { () throws(RuntimeError) in try OCIBundle.create(at: bundlePath, spec: spec.build()) }
       let pid: Int32
       do {
