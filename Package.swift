@@ -283,6 +283,8 @@ let package = Package(
       dependencies: [
         "CRIAPI",
         "CRIClient",
+        // The pod init's pause binary, for the tests' pause image.
+        "PodInit",
         "StreamingClient",
         "Support",
         "TestFixtures",

@@ -11,10 +11,6 @@ import Testing
 @Suite struct KeyReadersTests {
   /// Accepted, not acted on yet (issue 18 takes them one by one).
   static let knownInert: Set<String> = [
-    // [crio.runtime]
-    "drop_infra_ctr", "infra_ctr_cpuset",
-    // [crio.image]
-    "pause_image_auth_file", "pause_command",
     // [crio.runtime.runtimes.*]
     "monitor_cgroup",
   ]

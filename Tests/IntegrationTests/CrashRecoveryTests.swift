@@ -20,11 +20,26 @@ import Testing
   static let containerSteps = 1...4
 
   @Test(arguments: podSteps) func runPodSandboxKilledAtStep(_ step: Int) async throws {
-    try await crashRound(rpc: "RunPodSandbox", step: step) { cri, _, _ in
+    try await podRound(rpc: "RunPodSandbox", step: step, recorded: step == Self.podSteps.upperBound)
+  }
+
+  /// `drop_infra_ctr = false`: the pod's infra container (its PID 1 here)
+  /// is restored with the pod or removed with what was half made of it.
+  @Test(arguments: podSteps) func runPodSandboxWithAnInfraContainerKilledAtStep(_ step: Int) async throws {
+    try await podRound(rpc: "RunPodSandbox", step: step, recorded: step == Self.podSteps.upperBound, infra: true)
+  }
+
+  /// Between the infra's root being mounted and runc running it.
+  @Test func runPodSandboxKilledWithTheInfraRootMounted() async throws {
+    try await podRound(rpc: "RunPodSandboxInfra", step: 1, recorded: false, infra: true)
+  }
+
+  func podRound(rpc: String, step: Int, recorded: Bool, infra: Bool = false) async throws {
+    try await crashRound(rpc: rpc, step: step, infra: infra) { cri, _, _ in
       _ = try await PodSandboxTests.run(cri, Self.pod())
     } afterRestart: { cri, daemon, network, crashed in
       let pods = try await PodSandboxTests.list(cri)
-      if step == Self.podSteps.upperBound {
+      if recorded {
         // Recorded before the crash: whole and usable.
         let pod = try #require(pods.first)
         #expect(pods.count == 1 && pod.state == .sandboxReady)
@@ -89,15 +104,17 @@ import Testing
   /// `afterRestart` on a new daemon on the same directories, with the IDs
   /// the dead daemon had begun to create (read from its directories).
   func crashRound(
-    rpc: String, step: Int,
+    rpc: String, step: Int, infra: Bool = false,
     before: (CRIConnection, DaemonProcess, NetworkTests.TestNetwork) async throws -> Void,
     afterRestart: (CRIConnection, DaemonProcess, NetworkTests.TestNetwork, Set<String>) async throws -> Void
   ) async throws {
     try await RegistryServer.withRunning { registry in
       try await TestImages.pushBusybox(to: registry)
+      if infra { try await TestImages.pushPause(to: registry) }
       let configDirectory = try Files.makeTemporaryDirectory(prefix: "crio-crash")
       defer { Files.removeTree(configDirectory) }
       let config = try registry.pullConfiguration(in: configDirectory, policy: #"{"default":[{"type":"insecureAcceptAnything"}]}"#)
+        + (infra ? "\n" + TestImages.infraConfiguration(registry: registry) : "")
       let holder = NetworkTests.NetworkHolder()
       let first = try DaemonProcess(config: config, environment: ["CRIO_TEST_CRASH_AT=\(rpc):\(step)"]) { directory in
         let network = NetworkTests.TestNetwork(directory: directory)

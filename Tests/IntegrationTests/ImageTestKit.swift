@@ -1,6 +1,7 @@
 import CRIAPI
 import CRIClient
 import OCI
+import PodInit
 import Support
 import TestFixtures
 
@@ -73,6 +74,41 @@ enum TestImages {
       repository: repository, tag: tag,
       layers: [try layer(baseLayer(), compression), try layer(appLayer(marker: marker), compression)],
       config: config(architecture: architecture, volumes: volumes))
+  }
+}
+
+extension TestImages {
+  /// A pause image as Kubernetes builds it: one layer holding a static
+  /// `/pause` (the daemon's own pod init, which sleeps and reaps until
+  /// signalled), run as 65535:65535 with `/pause` as its entrypoint.
+  @discardableResult
+  static func pushPause(
+    to registry: RegistryServer, repository: String = "pause", tag: String = "1", credentials: (String, String)? = nil
+  ) async throws -> PushedImage {
+    let root = try Files.makeTemporaryDirectory(prefix: "crio-pause-root")
+    defer { Files.removeTree(root) }
+    try PodInitBinary.installRoot(at: root)
+    var tar = TarBuilder()
+    tar.file("pause", try Files.readBytes(root + PodInitBinary.command), mode: 0o755)
+    var defaults = ContainerDefaults()
+    defaults.user = "65535:65535"
+    defaults.entrypoint = [PodInitBinary.command]
+    defaults.workingDir = "/"
+    let config = ImageConfiguration(architecture: "amd64", os: "linux", config: defaults, rootfs: .init(diffIDs: []))
+    return try await ImagePusher(host: registry.host, credentials: credentials).pushImage(
+      repository: repository, tag: tag, layers: [try layer(tar, .gzip)], config: config)
+  }
+
+  /// crio.conf lines, following `pullConfiguration`'s `[crio.image]`, for
+  /// an infra container in every pod from the registry's pause image.
+  static func infraConfiguration(registry: RegistryServer, cpuset: String = "", more: String = "") -> String {
+    """
+    pause_image = "\(registry.host)/pause:1"
+    \(more)
+    [crio.runtime]
+    drop_infra_ctr = false
+    infra_ctr_cpuset = "\(cpuset)"
+    """
   }
 }
 

@@ -161,6 +161,7 @@ struct DaemonPodTeardown: PodTeardown {
     } catch {
       logger.warning("Cannot remove the pod's init", metadata: ["pod": "\(pod.id)", "error": "\(error)"])
     }
+    if let infra = pod.infra { ContainerRootfs.unmount(infra.rootfs) }
   }
 
   func releaseNamespaces(_ pod: PodSandbox) throws(CRIError) {

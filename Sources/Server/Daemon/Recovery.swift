@@ -68,13 +68,18 @@ struct Recovery {
 
   /// A pod recorded as ready must still have what ready means: its pinned
   /// namespaces (gone after a reboot, or half-released by a crash during
-  /// StopPodSandbox) and its init. One that does not is stopped for good
+  /// StopPodSandbox) and its init or infra container (with its root). One
+  /// that does not is stopped for good
   /// (what is left of it released), as kubelet then expects.
   private func checkReady(_ owner: PodOwner) async {
     let pod = owner.record
     var missing: [String] = []
     for path in pod.namespaces.paths where !Self.isPinned(path) { missing.append(path) }
     if let pidInit = pod.namespaces.pidInit, pidInit.path == nil { missing.append("init \(pidInit.pid)") }
+    if let infra = pod.infra {
+      if infra.process.path == nil { missing.append("infra container \(infra.process.pid)") }
+      if !Self.isMountPoint(infra.rootfs) { missing.append(infra.rootfs) }
+    }
     if let shm = pod.shmPath, !Self.isMountPoint(shm) { missing.append(shm) }
     guard !missing.isEmpty else { return }
     daemon.logger.warning(
@@ -103,7 +108,8 @@ struct Recovery {
     let podRecords = daemon.pods.supervisor.index.all.map(\.record)
     let podIDs = Set(podRecords.map(\.id))
     let readyPods = Set(podRecords.filter { $0.state == .ready }.map(\.id))
-    let initPods = Set(podRecords.filter { $0.state == .ready && $0.namespaces.pidInit != nil }.map(\.id))
+    // Pods whose runc container (named by the pod's ID) is their init or infra.
+    let initPods = Set(podRecords.filter { $0.state == .ready && ($0.namespaces.pidInit != nil || $0.infra != nil) }.map(\.id))
     var removed: [String: [String]] = [:]
     /// IDs this daemon's own directories show and no record owns: only
     /// their cgroups are looked for (the hierarchy is shared by the node).

@@ -13,7 +13,9 @@ extension CRIImageService {
     let name = request.image.image
     // Removing what is not there succeeds: the CRI call is idempotent.
     guard let record = try images.lookUp(name) else { return Runtime_V1_RemoveImageResponse() }
+    // Pods' infra containers use the pause image until the pod is removed.
     let users = daemon.containers.supervisor.index.all.map(\.record).filter { $0.imageID == record.id.hex }.map(\.id)
+      + daemon.pods.supervisor.index.all.map(\.record).filter { $0.infra?.imageID == record.id.hex }.map(\.id)
     do {
       try await images.remove(record, as: name, usedBy: users, logger: daemon.logger)
     } catch {

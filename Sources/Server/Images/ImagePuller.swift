@@ -58,11 +58,14 @@ final class ImagePuller: Sendable {
   }
 
   /// Pulls `name` (as the user typed it) and returns the stored image;
-  /// `namespace` is the pod's, for its own signature policy.
-  func pull(_ name: String, credentials: Credentials?, namespace: String? = nil) async throws -> ImageRecord {
+  /// `namespace` is the pod's, for its own signature policy. `authFile`:
+  /// where credentials the request lacks come from, when not
+  /// `global_auth_file` (the pause image's `pause_image_auth_file`).
+  func pull(_ name: String, credentials: Credentials?, namespace: String? = nil, authFile: String? = nil) async throws -> ImageRecord {
     let started = ContinuousClock.now
     do {
-      let (record, downloaded) = try await pullCandidates(name, credentials: credentials, namespace: namespace)
+      let (record, downloaded) = try await pullCandidates(
+        name, credentials: credentials, namespace: namespace, authFile: authFile ?? settings.globalAuthFile)
       metrics.recordPullSuccess(image: name, downloaded: downloaded, duration: ContinuousClock.now - started)
       return record
     } catch {
@@ -72,7 +75,9 @@ final class ImagePuller: Sendable {
   }
 
   /// The image and the bytes of layers this pull found missing.
-  private func pullCandidates(_ name: String, credentials: Credentials?, namespace: String?) async throws -> (ImageRecord, Int64) {
+  private func pullCandidates(
+    _ name: String, credentials: Credentials?, namespace: String?, authFile: String
+  ) async throws -> (ImageRecord, Int64) {
     let registries = sources.registries
     let policy = try sources.policy(namespace: namespace)
     let candidates = try registries.candidates(for: name)
@@ -83,9 +88,9 @@ final class ImagePuller: Sendable {
       }
       do {
         // Concurrent pulls of one reference share the work (and its result).
-        // No credentials in the request: those `global_auth_file` has for
-        // the reference, read at each pull (a rotated file counts at once).
-        let credentials = try credentials ?? AuthFile.load(path: settings.globalAuthFile).credentials(for: reference)
+        // No credentials in the request: those the auth file has for the
+        // reference, read at each pull (a rotated file counts at once).
+        let credentials = try credentials ?? AuthFile.load(path: authFile).credentials(for: reference)
         return try await pulls.run(reference.description) { [self] in
           try await pull(reference, credentials: credentials, registries: registries)
         }

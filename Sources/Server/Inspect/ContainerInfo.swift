@@ -106,16 +106,18 @@ extension ContainerInfo {
     ips = pod.network?.ips ?? []
   }
 
-  /// A pod asked for by its ID: what CRI-O says of its infra container. With
-  /// no infra container (`drop_infra_ctr`), the pid is the pod's init's, or
-  /// its first running container's, as CRI-O does then.
-  init(pod: PodSandbox, containers: [ContainerRecord]) {
+  /// A pod asked for by its ID: what CRI-O says of its infra container
+  /// (its pid while the pod is ready, and its image). With no infra
+  /// container (`drop_infra_ctr`), the pid is the pod's init's, or its
+  /// first running container's, as CRI-O does then.
+  init(pod: PodSandbox, containers: [ContainerRecord], pauseImage: String) {
     let config = pod.configMessage
     name = pod.name
-    let initPID = pod.namespaces.pidInit.map { Int($0.pid) } ?? 0
+    let infraPID = pod.state == .ready ? pod.infra.map { Int($0.process.pid) } ?? 0 : 0
+    let initPID = infraPID > 0 ? infraPID : pod.namespaces.pidInit.map { Int($0.pid) } ?? 0
     pid = initPID > 0 ? initPID : containers.first { $0.state == .running && $0.pid > 0 }.map { Int($0.pid) } ?? 0
-    image = ""
-    imageRef = ""
+    image = pod.infra == nil ? "" : pauseImage
+    imageRef = pod.infra?.imageID ?? ""
     createdTime = pod.createdAt
     labels = config.labels
     annotations = config.annotations

@@ -40,7 +40,7 @@ struct InspectAPI: Sendable {
       return json(ContainerInfo(container: record, rootfs: owner.layout.rootfs, pod: pod, images: daemon.images).json)
     }
     if let pod = daemon.pods.supervisor.index.owner(id)?.record {
-      return json(ContainerInfo(pod: pod, containers: daemon.containers(of: pod.id)).json)
+      return json(ContainerInfo(pod: pod, containers: daemon.containers(of: pod.id), pauseImage: daemon.config.image.pauseImage).json)
     }
     return error(404, "can't find the container with id \(id)")
   }

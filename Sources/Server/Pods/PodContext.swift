@@ -24,6 +24,9 @@ final class PodContext: Sendable {
     podsDirectory = config.runroot + "/pods"
     namespacesDirectory = config.runtime.namespacesDir
     initRoot = config.runroot + "/pod-init"
+    if let refusal = InfraCPUSet.refusal(config.runtime.infraCtrCpuset, online: try? Files.read("/sys/devices/system/cpu/online")) {
+      throw DaemonError.unsupported(refusal)
+    }
     try PodInitBinary.installRoot(at: initRoot)
   }
 

@@ -21,6 +21,9 @@ struct PodInitSpec: Sendable {
   var cgroupsPath: String
   /// Whether the host's cgroups are v2 (then the init gets a cgroup namespace).
   var cgroupV2: Bool
+  /// `infra_ctr_cpuset`: the CPUs it may run on (nil: any). CRI-O gives
+  /// its pause container this set, and the init stands in for that pause.
+  var cpuset: String? = nil
 
   /// Kubernetes' pause image runs as 65535; in a user namespace that does
   /// not map it, the namespace's root (which is no one on the host).
@@ -65,6 +68,7 @@ struct PodInitSpec: Sendable {
     linux.cgroupsPath = cgroupsPath
     var resources = Spec.Resources()
     resources.devices = ContainerSpecBuilder.defaultDeviceRules
+    if let cpuset { resources.cpu = Spec.CPU(cpus: cpuset) }
     linux.resources = resources
     linux.seccomp = SeccompProfiles.runtimeDefault(capabilities: [])
     linux.maskedPaths = ContainerSpecBuilder.defaultMaskedPaths

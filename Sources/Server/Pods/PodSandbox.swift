@@ -3,8 +3,9 @@ import PodNetwork
 
 /// A pod sandbox as the daemon keeps it (and persists it): the request it
 /// was made from, where its namespaces and files are, and its state. With
-/// `drop_infra_ctr` there is no infra container: the pod is its pinned
-/// namespaces, its files and its containers.
+/// `drop_infra_ctr` (the default) there is no infra container: the pod is
+/// its pinned namespaces, its files and its containers; without, it also
+/// has an infra container (`infra`).
 struct PodSandbox: StoredRecord, Equatable {
   static let table = "pods"
 
@@ -35,6 +36,10 @@ struct PodSandbox: StoredRecord, Equatable {
   /// The log directory the daemon made (`log_dir/<id>`, as CRI-O) because
   /// kubelet named none; removed with the pod. Nil when kubelet named one.
   var ownedLogDirectory: String? = nil
+  /// Its infra container (`drop_infra_ctr = false`), kept in the record
+  /// until the pod is removed (its image stays in use); absent in records
+  /// of pods made without one, and of older daemons.
+  var infra: PodInfra? = nil
 
   /// Where the pod's container logs go: kubelet's directory, else the daemon's.
   func logDirectory(defaultRoot: String) -> String {

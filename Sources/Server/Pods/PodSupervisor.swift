@@ -22,7 +22,8 @@ extension Owner where Handles == Void {
 protocol PodTeardown: Sendable {
   /// CNI DEL (before the namespace goes: plugins find the pod's addresses in it).
   func detachNetwork(_ pod: PodSandbox) async throws(CRIError)
-  /// Kills the pod's init (its shared PID namespace) and removes its runc state.
+  /// Kills the pod's init (its shared PID namespace) or infra container,
+  /// removes its runc state and unmounts the infra's root.
   func stopInit(_ pod: PodSandbox) async
   /// Unmounts and removes the pinned namespaces and the shm mount.
   func releaseNamespaces(_ pod: PodSandbox) throws(CRIError)
@@ -98,7 +99,7 @@ final class PodSupervisor: Sendable {
 
   /// Stops the pod's containers (CRI-O's 10 seconds each: kubelet has
   /// already stopped them with the pod's grace period), then releases what
-  /// the pod holds: network, init, namespaces, shm. Stopping a stopped or
+  /// the pod holds: network, init or infra, namespaces, shm. Stopping a stopped or
   /// removed pod succeeds.
   func stop(_ owner: PodOwner) async throws(CRIError) {
     try await owner.lock.withLock { () async throws(CRIError) in
@@ -128,7 +129,7 @@ final class PodSupervisor: Sendable {
       pod.network = nil
       await write(pod, to: owner)
     }
-    if pod.namespaces.pidInit != nil { await teardown.stopInit(pod) }
+    if pod.namespaces.pidInit != nil || pod.infra != nil { await teardown.stopInit(pod) }
     try teardown.releaseNamespaces(pod)
     pod.state = .notReady
     pod.namespaces = PinnedNamespaces()

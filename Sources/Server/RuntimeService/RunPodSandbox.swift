@@ -90,6 +90,9 @@ struct PodCreation: Sendable {
       // container and this pod removes it again.
       let ownsCgroupParent = !config.linux.cgroupParent.isEmpty
         && (daemon.containers.cgroups?.cgroupExists(relativePath: cgroupParent) == false || supervisor.madeCgroupParent(cgroupParent))
+      // `drop_infra_ctr = false`: every pod runs an infra container, from
+      // the pause image, pulled now if it is not here (as CRI-O does).
+      let pauseImage = daemon.config.runtime.dropInfraCtr ? nil : try await pauseImage()
       let directory = pods.podsDirectory + "/" + id
       try Files.makeDirectories(directory, mode: 0o700)
       undo.append { Files.removeTree(directory) }
@@ -144,7 +147,15 @@ struct PodCreation: Sendable {
         undo.append { try? NamespacePinner.unpin(pinned) }
         CrashPoints.reach("RunPodSandbox", 3)
       }
-      if options.pid == .pod {
+      var infra: PodInfra?
+      if let pauseImage {
+        // The infra is the shared PID namespace's PID 1, in place of the init.
+        let started = try await startInfra(podID: id, directory: directory, namespaces: namespaces, image: pauseImage)
+        infra = started
+        undo.append { await initTeardown(podID: id, infraRootfs: started.rootfs) }
+        if options.pid == .pod { namespaces.pidInit = started.process }
+        CrashPoints.reach("RunPodSandbox", 4)
+      } else if options.pid == .pod {
         namespaces.pidInit = try await startInit(podID: id, directory: directory, namespaces: namespaces)
         undo.append { await initTeardown(podID: id) }
         CrashPoints.reach("RunPodSandbox", 4)
@@ -162,7 +173,7 @@ struct PodCreation: Sendable {
         createdAt: DaemonContext.now(),
         state: .ready, namespaces: namespaces, directory: directory, hostname: hostname,
         shmPath: shmPath, cgroupParent: cgroupParent, ownsCgroupParent: ownsCgroupParent, network: network,
-        ownedLogDirectory: ownedLogDirectory)
+        ownedLogDirectory: ownedLogDirectory, infra: infra)
       try await supervisor.register(pod)
       CrashPoints.reach("RunPodSandbox", 6)
       daemon.logger.info("Ran pod sandbox", metadata: ["id": "\(id)", "name": "\(name)"])
@@ -179,10 +190,7 @@ struct PodCreation: Sendable {
   func startInit(podID: String, directory: String, namespaces: PinnedNamespaces) async throws -> PIDNamespaceInit {
     let runtime = try daemon.containers.runtime(handler: handler)
     if userNamespace != nil { try Files.makeTraversable(daemon.pods.initRoot) }
-    let spec = PodInitSpec(
-      podID: podID, root: daemon.pods.initRoot, namespaces: namespaces, userNamespace: userNamespace,
-      cgroupsPath: try ContainerCreation.cgroupsPath(driver: daemon.containers.cgroupDriver, id: podID, parent: config.linux.cgroupParent),
-      cgroupV2: ContainerSpecHost.current.cgroupV2)
+    let spec = try initSpec(podID: podID, root: daemon.pods.initRoot, namespaces: namespaces)
     let bundle = try OCIBundle.create(at: directory + "/init", spec: spec.build())
     let pid: Int32
     do {
@@ -197,8 +205,20 @@ struct PodCreation: Sendable {
     return PIDNamespaceInit(pid: pid, namespace: namespace)
   }
 
-  private func initTeardown(podID: String) async {
+  /// The init's spec on `root` (the infra's is built on it).
+  func initSpec(podID: String, root: String, namespaces: PinnedNamespaces) throws -> PodInitSpec {
+    let cpuset = daemon.config.runtime.infraCtrCpuset
+    return PodInitSpec(
+      podID: podID, root: root, namespaces: namespaces, userNamespace: userNamespace,
+      cgroupsPath: try ContainerCreation.cgroupsPath(driver: daemon.containers.cgroupDriver, id: podID, parent: config.linux.cgroupParent),
+      cgroupV2: ContainerSpecHost.current.cgroupV2, cpuset: cpuset.isEmpty ? nil : cpuset)
+  }
+
+  /// Removes the init's (or infra's) runc state, which kills it, then the
+  /// infra's root file system.
+  func initTeardown(podID: String, infraRootfs: String? = nil) async {
     try? await daemon.containers.runtime(handler: handler).delete(id: podID, force: true)
+    if let infraRootfs { ContainerRootfs.unmount(infraRootfs) }
   }
 
   /// CNI ADD on the default network (the plugins undo their own work when

@@ -55,3 +55,25 @@ extension CRIError: RPCErrorConvertible {
 extension CRIError: CustomStringConvertible {
   public var description: String { "\(rpcErrorCode): \(rpcErrorMessage)" }
 }
+
+extension CRIError {
+  /// The same status with `context` before the message (what the caller
+  /// was doing when a lower layer failed).
+  func prefixed(_ context: String) -> CRIError {
+    let message = context + ": " + rpcErrorMessage
+    return switch self {
+    case .invalidArgument: .invalidArgument(message)
+    case .notFound: .notFound(message)
+    case .alreadyExists: .alreadyExists(message)
+    case .failedPrecondition: .failedPrecondition(message)
+    case .resourceExhausted: .resourceExhausted(message)
+    case .permissionDenied: .permissionDenied(message)
+    case .unauthenticated: .unauthenticated(message)
+    case .dataLoss: .dataLoss(message)
+    case .cancelled: .cancelled(message)
+    case .deadlineExceeded: .deadlineExceeded(message)
+    case .unavailable: .unavailable(message)
+    case .unimplemented, .internal: .internal(message)
+    }
+  }
+}
