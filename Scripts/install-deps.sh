@@ -39,6 +39,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+# The suite runs dozens of daemons at once, all as root, each with a few
+# inotify instances (exits, CNI networks, hooks); Debian's 128 per user is
+# too few for that (a node runs one daemon and is fine with it).
+if [ "${1:-}" = "--test" ] && [ "$(cat /proc/sys/fs/inotify/max_user_instances)" -lt 8192 ]; then
+  sysctl -q -w fs.inotify.max_user_instances=8192
+fi
+
 # The tests' Python clients (Tests/IntegrationTests/Python), from PyPI in
 # their own virtual environment, away from Debian's Python packages: grpcio,
 # the C-core gRPC client, and prometheus_client, whose parser checks /metrics.
