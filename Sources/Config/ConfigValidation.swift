@@ -58,3 +58,19 @@ extension CrioConfig {
     return "\(TOMLText.value(value)) cannot take effect: \(reason); only the default \(TOMLText.value(standard)) is accepted"
   }
 }
+
+extension CrioConfig {
+  /// `[table] key` of every key (handler keys as `[crio.runtime.runtimes.<name>] key`)
+  /// whose value differs between the two configurations, in schema order.
+  public func differingKeys(from other: CrioConfig) -> [String] {
+    var keys = ConfigSchema.keys.filter { $0.get(self) != $0.get(other) }.map(\.qualifiedName)
+    for name in Set(runtime.runtimes.keys).union(other.runtime.runtimes.keys).sorted() {
+      guard let mine = runtime.runtimes[name], let theirs = other.runtime.runtimes[name] else {
+        keys.append("[\(ConfigSchema.handlerTable(name))]")
+        continue
+      }
+      keys += ConfigSchema.handlerKeys.filter { $0.get(mine) != $0.get(theirs) }.map { "[\(ConfigSchema.handlerTable(name))] \($0.name)" }
+    }
+    return keys
+  }
+}

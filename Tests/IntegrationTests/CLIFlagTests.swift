@@ -49,7 +49,7 @@ import Testing
     FlagCase(["--registries-conf-dir", "/x/registries.d"], "registries_conf_dir = \"/x/registries.d\""),
     FlagCase(["--root", "/x/root"], "root = \"/x/root\""),
     FlagCase(["--runroot", "/x/run"], "runroot = \"/x/run\""),
-    FlagCase(["--storage-driver", "vfs"], "storage_driver = \"vfs\""),
+    FlagCase(["--storage-driver", "overlay2"], "storage_driver = \"overlay2\""),
     FlagCase(["--storage-opt", "overlay.mountopt=nodev"], "storage_option = ["),
     FlagCase(["--conmon", "/x/conmon"], "monitor_path = \"/x/conmon\""),
     FlagCase(["--conmon-cgroup", "pod"], "monitor_cgroup = \"pod\""),

@@ -196,7 +196,7 @@ import Testing
         #expect(await rpcCode { try await kit.create(cri, pod: pod, config) } == .invalidArgument)
         try Files.write(daemon.configDir + "/50-cdi.conf", "[crio.runtime]\ncdi_spec_dirs = [\"\(directory)/specs\"]\n")
         daemon.send(signal: SIGHUP)
-        #expect(await eventually { daemon.log().contains("Set CDI spec directories") })
+        #expect(await eventually { daemon.log().contains("Reloaded cdi_spec_dirs") })
         _ = try await kit.create(cri, pod: pod, config)
       }
     }

@@ -5,6 +5,10 @@ import Support
 import TestFixtures
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `[crio.image]` keys as an operator sets them, through PullImage against a
 /// real registry on loopback.
 @Suite struct ImageConfigKeysTests {
@@ -86,6 +90,56 @@ import Testing
         #expect(try Files.list(big) == ["someone-elses"])
         try await Self.pull(cri, "\(registry.host)/busybox:1", namespace: nil)
         #expect(try Files.list(big) == ["someone-elses"], "downloads are removed once unpacked")
+      }
+    }
+  }
+
+  /// SIGHUP applies CRI-O's reloadable keys (here pinned_images and a new
+  /// runtime handler), names the changes that need a restart, and refuses a
+  /// reload whose registries.conf does not load, keeping what runs.
+  @Test func sighupAppliesTheReloadableKeys() async throws {
+    try await RegistryServer.withRunning { registry in
+      try await TestImages.pushBusybox(to: registry)
+      try await withImageDaemon(registry: registry) { cri, daemon in
+        let image = "\(registry.host)/busybox:1"
+        _ = try await cri.pull(image)
+        func pinned() async throws -> Bool { try await cri.image.imageStatus(.with { $0.image.image = image }).image.pinned }
+        #expect(try await pinned() == false)
+        var pod = PodSandboxTests.podConfig()
+        pod.metadata.name = "on-extra"
+        let unknown = await rpcError { _ = try await cri.runtime.runPodSandbox(.with { $0.config = pod; $0.runtimeHandler = "extra" }) }
+        #expect(unknown?.code == .invalidArgument)
+
+        let runc = try #require(["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+          .map { $0 + "/runc" }.first { access($0, X_OK) == 0 })
+        try Files.write(daemon.configDir + "/60-reload.conf", """
+          [crio.image]
+          pinned_images = ["\(registry.host)/busy*"]
+          [crio.runtime.runtimes.extra]
+          runtime_path = "\(runc)"
+          runtime_root = "\(daemon.directory)/runc-extra"
+          [crio.api]
+          stream_idle_timeout = "1h"
+          """)
+        daemon.send(signal: SIGHUP)
+        #expect(await eventually { daemon.log().contains("need a restart") })
+        let log = daemon.log()
+        #expect(log.contains("Reloaded pinned_images") && log.contains("Added runtime handler"), "\(log)")
+        #expect(log.contains("[crio.api] stream_idle_timeout"), "the key that needs a restart is named")
+        #expect(try await pinned() == true)
+        let podID = try await cri.runtime.runPodSandbox(.with { $0.config = pod; $0.runtimeHandler = "extra" }).podSandboxID
+        #expect(try await cri.runtime.podSandboxStatus(.with { $0.podSandboxID = podID }).status.runtimeHandler == "extra")
+        _ = try await cri.runtime.stopPodSandbox(.with { $0.podSandboxID = podID })
+        _ = try await cri.runtime.removePodSandbox(.with { $0.podSandboxID = podID })
+
+        // A registries.conf that does not parse: the whole reload is refused.
+        let config = try Files.read(daemon.configFile)
+        let registries = String(try #require(config.split(separator: "\n").first { $0.hasPrefix("registries_conf =") }).split(separator: "\"")[1])
+        try Files.write(registries, "unqualified-search-registries = [\n")
+        try Files.write(daemon.configDir + "/60-reload.conf", "[crio.image]\npinned_images = []\n")
+        daemon.send(signal: SIGHUP)
+        #expect(await eventually { daemon.log().contains("Configuration reload refused") })
+        #expect(try await pinned() == true, "the running configuration stays")
       }
     }
   }

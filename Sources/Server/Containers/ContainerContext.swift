@@ -13,7 +13,7 @@ import Glibc
 /// per handler, and the directories containers live in.
 final class ContainerContext: Sendable {
   let supervisor: ContainerSupervisor
-  let runtimes: [String: any ContainerRuntime]
+  let runtimes: RuntimeTable
   /// Bundles and merged roots (volatile).
   let bundlesDirectory: String
   /// Upper and work directories of the overlays (persistent).
@@ -40,27 +40,9 @@ final class ContainerContext: Sendable {
     layersDirectory = config.root + "/containers"
     var runtimes: [String: any ContainerRuntime] = [:]
     for (name, handler) in config.runtime.runtimes {
-      // conmon + runc is the one kind of runtime built; a VM (shim v2) or
-      // pod-monitor handler would otherwise run as runc, silently.
-      guard handler.runtimeType.isEmpty || handler.runtimeType == "oci" else {
-        throw DaemonError.unsupported(
-          "[crio.runtime.runtimes.\(name)] runtime_type = \"\(handler.runtimeType)\" is not supported by this daemon yet; "
-            + "use runtime_type = \"oci\" (runc-like runtimes under conmon)")
-      }
-      let runtimePath = handler.runtimePath.isEmpty ? Self.lookUp(name) : handler.runtimePath
-      let conmonPath = handler.monitorPath.isEmpty ? Self.lookUp("conmon") : handler.monitorPath
-      let root = handler.runtimeRoot.isEmpty ? "/run/\(name)" : handler.runtimeRoot
-      var handlerConfig = RuntimeHandlerConfig(
-        runtimePath: runtimePath, runtimeRoot: root, conmonPath: conmonPath,
-        exitsDir: config.runtime.containerExitsDir, attachSocketDir: config.runtime.containerAttachSocketDir,
-        logSizeMax: Int64(config.runtime.logSizeMax))
-      handlerConfig.monitorEnvironment = handler.monitorEnv
-      handlerConfig.noPivot = config.runtime.noPivot
-      handlerConfig.logToJournald = config.runtime.logToJournald
-      handlerConfig.killWaitTimeout = .seconds(config.runtime.ctrStopTimeout)
-      runtimes[name] = ConmonRuntime(config: handlerConfig, logger: logger)
+      runtimes[name] = try RuntimeTable.runtime(named: name, handler: handler, config: config, logger: logger)
     }
-    self.runtimes = runtimes
+    self.runtimes = RuntimeTable(runtimes)
     // Keys whose effect needs something of the host: refused at start, not at the first container.
     if config.runtime.logToJournald, Files.kind(of: "/run/systemd/journal/socket") == .missing {
       throw DaemonError.unsupported(

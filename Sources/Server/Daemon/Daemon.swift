@@ -187,7 +187,7 @@ public struct Daemon: Sendable {
         for await signal in signals.stream {
           if signal == SIGHUP {
             SystemdNotify.reloading()
-            reload(running: config, context: context)
+            reload(context: context)
             SystemdNotify.ready()
             continue
           }
@@ -214,7 +214,7 @@ public struct Daemon: Sendable {
   /// time (the log level, CDI spec directories); anything else that changed
   /// is named as needing a restart, so an operator knows why it did not
   /// take effect.
-  private func reload(running: CrioConfig, context: DaemonContext) {
+  private func reload(context: DaemonContext) {
     let fresh: CrioConfig
     do {
       fresh = try reloadConfig()
@@ -222,31 +222,9 @@ public struct Daemon: Sendable {
       logger.error("Configuration reload failed; keeping the running configuration", metadata: ["error": "\(error)"])
       return
     }
-    let newLevel = LogLevels.swiftLog(fresh.runtime.logLevel)
-    if newLevel != levelSwitch.level {
-      let old = levelSwitch.level
-      levelSwitch.level = newLevel
-      logger.info("Set log level", metadata: ["from": "\(old)", "to": "\(fresh.runtime.logLevel.rawValue)"])
-    }
-    if fresh.runtime.logFilter != levelSwitch.filter {
-      levelSwitch.filter = fresh.runtime.logFilter
-      logger.info("Set log filter", metadata: ["filter": "\(fresh.runtime.logFilter)"])
-    }
-    let cdi = context.containers.injections.cdi
-    if fresh.runtime.cdiSpecDirs != cdi.directories {
-      cdi.setDirectories(fresh.runtime.cdiSpecDirs)
-      logger.info("Set CDI spec directories", metadata: ["cdi_spec_dirs": "\(fresh.runtime.cdiSpecDirs)"])
-    }
-    var unchangeable = fresh
-    unchangeable.runtime.logLevel = running.runtime.logLevel
-    unchangeable.runtime.logFilter = running.runtime.logFilter
-    unchangeable.runtime.cdiSpecDirs = running.runtime.cdiSpecDirs
-    if unchangeable != running {
-      logger.warning("Configuration changes other than log_level, log_filter and cdi_spec_dirs need a restart to take effect")
-    } else {
-      logger.info("Configuration reloaded")
-    }
+    ConfigReload(context: context, levelSwitch: levelSwitch, logger: logger).apply(fresh)
   }
+
 }
 
 /// Set once a stop has been requested.

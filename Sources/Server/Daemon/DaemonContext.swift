@@ -5,6 +5,7 @@ import Logging
 import PodNetwork
 import Runtime
 import Support
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -14,7 +15,10 @@ import Glibc
 /// its logger, the runtime-wide state, the image stores, and the pods' and
 /// containers' supervisors.
 public final class DaemonContext: Sendable {
-  public let config: CrioConfig
+  /// The configuration now in force: the one the daemon started with, with
+  /// what SIGHUP reloaded (see ConfigReload). Read it where it is used.
+  public var config: CrioConfig { current.withLock { $0 } }
+  private let current: Mutex<CrioConfig>
   public let logger: Logger
   public let state: RuntimeState
   public let images: ImageContext
@@ -33,7 +37,7 @@ public final class DaemonContext: Sendable {
   /// (and the daemon does not start) when they cannot be used. The pods and
   /// containers of the journal are not restored yet: `restore()` does that.
   public init(config: CrioConfig, logger: Logger, state: RuntimeState = RuntimeState()) async throws {
-    self.config = config
+    current = Mutex(config)
     self.logger = logger
     self.state = state
     statsCache = StatsCache(
@@ -67,6 +71,11 @@ public final class DaemonContext: Sendable {
         .sorted { $0.createdAt < $1.createdAt }.map { $0.criStatus() }
       return (pod?.criStatus(), statuses)
     }
+  }
+
+  /// Puts a reloaded configuration in force (ConfigReload applied its effects).
+  func apply(_ config: CrioConfig) {
+    current.withLock { $0 = config }
   }
 
   /// A container's owner by ID or unique prefix; NotFound otherwise.
@@ -140,7 +149,7 @@ public final class DaemonContext: Sendable {
 /// Tearing pods down with the real network, runc and mounts.
 struct DaemonPodTeardown: PodTeardown {
   let network: NetworkContext
-  let runtimes: [String: any ContainerRuntime]
+  let runtimes: RuntimeTable
   let cgroups: CgroupLayout?
   let logger: Logger
 

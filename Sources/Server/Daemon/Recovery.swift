@@ -31,7 +31,7 @@ struct Recovery {
     // What runc still holds state for: a container it does not know (a
     // reboot emptied its root, or it was deleted behind the daemon's back)
     // has no process, whatever the journal says.
-    let known = Set(daemon.containers.runtimes.values.flatMap { $0.containerIDs() })
+    let known = Set(daemon.containers.runtimes.all.values.flatMap { $0.containerIDs() })
     for record in try containers.journal.load() {
       guard pods.index.owner(record.podID) != nil else {
         logger.warning("Container without a pod; removing it", metadata: ["id": "\(record.id)", "pod": "\(record.podID)"])
@@ -60,7 +60,7 @@ struct Recovery {
     // A handler no longer configured: the default one's paths and runc
     // serve to remove what is left (the configuration always has one).
     let runtime = (try? containers.runtime(handler: record.runtimeHandler))
-      ?? containers.runtimes[daemon.config.runtime.defaultRuntime] ?? containers.runtimes.values.first!
+      ?? containers.runtimes[daemon.config.runtime.defaultRuntime] ?? containers.runtimes.all.values.first!
     let owner = ContainerOwner(record: record, layout: runtime.layout(id: record.id, bundle: record.bundle), runtime: runtime)
     containers.supervisor.owners.restore(owner)
     return owner
@@ -126,7 +126,7 @@ struct Recovery {
       kill(process.pid, SIGKILL)
       note("monitor processes", "\(process.pid)")
     }
-    for (handler, runtime) in daemon.containers.runtimes {
+    for (handler, runtime) in daemon.containers.runtimes.all {
       for id in runtime.containerIDs() where Self.isID(id) && !containerIDs.contains(id) && !initPods.contains(id) {
         do {
           try await runtime.delete(id: id, force: true)

@@ -4,6 +4,7 @@ import OCI
 import Registry
 import Storage
 import Support
+import Synchronization
 
 /// Everything the image RPCs share: where images come from (registries.conf,
 /// policy.json, the registry client) and where they go (blobs, layers, records).
@@ -15,14 +16,15 @@ public final class ImageContext: Sendable {
   let records: ImageStore
   let puller: ImagePuller
   let logger: Logger
-  /// `pinned_images` and the pause image.
-  let pinned: PinnedImages
+  /// `pinned_images` and the pause image (SIGHUP may change them).
+  var pinned: PinnedImages { pinnedImages.withLock { $0 } }
+  private let pinnedImages: Mutex<PinnedImages>
 
   /// Opens the stores under the configured root and reads the registry
   /// configuration; removes what an interrupted pull left behind.
   init(config: CrioConfig, logger: Logger, metrics: CrioMetrics = .disabled) throws {
     self.logger = logger
-    pinned = PinnedImages(config: config)
+    pinnedImages = Mutex(PinnedImages(config: config))
     let sources = try ImageSources(config: config.image, logger: logger)
     self.sources = sources
     blobs = try BlobStore(root: config.root, downloadDirectory: config.image.bigFilesTemporaryDir)
@@ -39,6 +41,10 @@ public final class ImageContext: Sendable {
       settings: ImagePuller.Settings(config: config.image),
       sources: sources, client: client,
       blobs: blobs, layers: layers, records: records, leases: LayerLeases(), metrics: metrics, logger: logger)
+  }
+
+  func setPinned(_ pinned: PinnedImages) {
+    pinnedImages.withLock { $0 = pinned }
   }
 
   /// Stops the registry client's connections.

@@ -1,0 +1,52 @@
+import Config
+import Logging
+import Runtime
+import Synchronization
+
+/// One runtime per handler of `[crio.runtime.runtimes]`. SIGHUP may add
+/// handlers (as CRI-O); a handler already in use keeps its runtime until
+/// a restart, since its containers were made with it.
+final class RuntimeTable: Sendable {
+  private let table: Mutex<[String: any ContainerRuntime]>
+
+  init(_ runtimes: [String: any ContainerRuntime] = [:]) {
+    table = Mutex(runtimes)
+  }
+
+  subscript(handler: String) -> (any ContainerRuntime)? {
+    table.withLock { $0[handler] }
+  }
+
+  /// Every handler's runtime, as now configured.
+  var all: [String: any ContainerRuntime] { table.withLock { $0 } }
+
+  /// Adds the runtimes of handlers not configured yet; returns their names.
+  func add(_ runtimes: [String: any ContainerRuntime]) -> [String] {
+    table.withLock { table in
+      let added = runtimes.keys.filter { table[$0] == nil }.sorted()
+      for name in added { table[name] = runtimes[name] }
+      return added
+    }
+  }
+
+  /// conmon + runc for a handler; a VM (shim v2) or pod-monitor handler is
+  /// refused, since it would otherwise run as runc, silently.
+  static func runtime(named name: String, handler: RuntimeHandler, config: CrioConfig, logger: Logger) throws -> any ContainerRuntime {
+    guard handler.runtimeType.isEmpty || handler.runtimeType == "oci" else {
+      throw DaemonError.unsupported(
+        "[crio.runtime.runtimes.\(name)] runtime_type = \"\(handler.runtimeType)\" is not supported by this daemon yet; "
+          + "use runtime_type = \"oci\" (runc-like runtimes under conmon)")
+    }
+    let runtimePath = handler.runtimePath.isEmpty ? ContainerContext.lookUp(name) : handler.runtimePath
+    let conmonPath = handler.monitorPath.isEmpty ? ContainerContext.lookUp("conmon") : handler.monitorPath
+    var handlerConfig = RuntimeHandlerConfig(
+      runtimePath: runtimePath, runtimeRoot: handler.resolvedRuntimeRoot(handlerName: name), conmonPath: conmonPath,
+      exitsDir: config.runtime.containerExitsDir, attachSocketDir: config.runtime.containerAttachSocketDir,
+      logSizeMax: Int64(config.runtime.logSizeMax))
+    handlerConfig.monitorEnvironment = handler.monitorEnv
+    handlerConfig.noPivot = config.runtime.noPivot
+    handlerConfig.logToJournald = config.runtime.logToJournald
+    handlerConfig.killWaitTimeout = .seconds(config.runtime.ctrStopTimeout)
+    return ConmonRuntime(config: handlerConfig, logger: logger)
+  }
+}
