@@ -112,6 +112,8 @@ public struct ExecResult: Sendable, Hashable {
 /// the runtime root, the exits directory and the bundle.
 public final class ConmonRuntime: ContainerRuntime {
   public let config: RuntimeHandlerConfig
+  /// The host's cgroup hierarchies, for placing conmon (read once).
+  static let hostCgroups = try? CgroupLayout.current()
   let logger: Logger
 
   public init(config: RuntimeHandlerConfig, logger: Logger = Logger(label: "crio.runtime")) {
@@ -227,7 +229,17 @@ public final class ConmonRuntime: ContainerRuntime {
     close(sync[1])
     close(start[0])
 
-    // Here CRI-O would move conmon into its cgroup; then it lets conmon go on.
+    // conmon goes into its cgroup before it forks runc, so all of it is
+    // accounted there; as CRI-O on cgroupfs, a failure is a warning, not a
+    // failed container.
+    if let cgroup = request.monitorCgroup {
+      do throws(CgroupError) {
+        guard let layout = Self.hostCgroups else { throw .noCgroupFilesystem("none found at start") }
+        try layout.place(pid: conmon, inCgroup: cgroup)
+      } catch {
+        logger.warning("Cannot move conmon into its cgroup", metadata: ["id": "\(id)", "cgroup": "\(cgroup)", "error": "\(error)"])
+      }
+    }
     var go: [UInt8] = [0]
     let written = go.withUnsafeMutableBytes { write(startWrite, $0.baseAddress, 1) }
     guard written == 1 else {

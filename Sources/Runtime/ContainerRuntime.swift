@@ -45,6 +45,9 @@ public struct CreateRequest: Sendable {
   public var terminal: Bool
   public var stdin: Bool
   public var stdinOnce: Bool
+  /// The cgroup the monitor is moved into before it starts the container
+  /// (`monitor_cgroup`), inside each hierarchy; nil leaves it in the daemon's.
+  public var monitorCgroup: String? = nil
 
   public init(layout: ContainerLayout, name: String, logPath: String, terminal: Bool = false, stdin: Bool = false, stdinOnce: Bool = false) {
     self.layout = layout

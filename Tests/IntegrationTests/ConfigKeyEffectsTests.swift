@@ -172,6 +172,27 @@ import Testing
     }
   }
 
+  /// monitor_cgroup: conmon runs in `crio-conmon-<id>` of the pod's cgroup
+  /// (cgroupfs, "" meaning "pod", as CRI-O), and the cgroup goes with the container.
+  @Test func conmonRunsInItsMonitorCgroup() async throws {
+    try await kit.withPod(extraConfig: "[crio.runtime]\ncgroup_manager = \"cgroupfs\"\n") { cri, _, pod in
+      let id = try await kit.create(cri, pod: pod, ContainerTests.container("monitored", "sleep 1000"))
+      try await kit.start(cri, id)
+      let conmon = try #require(Self.conmon(of: id))
+      let cgroups = try Files.read("/proc/\(conmon.pid)/cgroup").split(separator: "\n")
+      #expect(!cgroups.isEmpty && cgroups.allSatisfy { $0.hasSuffix("/crio-conmon-\(id)") }, "\(cgroups)")
+      let hierarchies = cgroups.compactMap { line -> String? in
+        let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+        return fields.count == 3 ? String(fields[2]) : nil
+      }
+      #expect(Set(hierarchies).count == 1, "one cgroup path in every hierarchy: \(hierarchies)")
+      _ = try await cri.runtime.removeContainer(.with { $0.containerID = id })
+      let path = try #require(hierarchies.first)
+      let mounts = ["/sys/fs/cgroup", "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified"]
+      #expect(await eventually { mounts.allSatisfy { Files.kind(of: $0 + path) == .missing } }, "the conmon cgroup is removed")
+    }
+  }
+
   /// A host-network pod cannot take the default net.* sysctls: as CRI-O,
   /// they are skipped for it instead of failing it.
   @Test func defaultSysctlsAPodCannotTakeAreSkipped() async throws {
@@ -215,7 +236,7 @@ import Testing
   }
 
   /// conmon's command line and environment, found by its `-c <id>`.
-  static func conmon(of id: String) -> (arguments: [String], environment: [String])? {
+  static func conmon(of id: String) -> (pid: String, arguments: [String], environment: [String])? {
     for entry in (try? Files.list("/proc")) ?? [] where entry.allSatisfy(\.isNumber) {
       guard let bytes = try? Files.readBytes("/proc/\(entry)/cmdline") else { continue }
       let arguments = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
@@ -223,7 +244,7 @@ import Testing
         arguments.indices.contains(flag + 1), arguments[flag + 1] == id
       else { continue }
       let environment = ((try? Files.readBytes("/proc/\(entry)/environ")) ?? []).split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-      return (arguments, environment)
+      return (entry, arguments, environment)
     }
     return nil
   }

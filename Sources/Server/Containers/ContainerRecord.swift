@@ -39,6 +39,9 @@ struct ContainerRecord: StoredRecord, Equatable {
   var updatedResources: [UInt8]?
   /// Where its cgroup is inside each hierarchy.
   var cgroupPath: String?
+  /// The cgroup its conmon was moved into (`monitor_cgroup`), removed with
+  /// the container; nil when conmon stayed in the daemon's.
+  var monitorCgroupPath: String? = nil
   /// Frozen through the inspection API's `/pause/<id>` (CRI-O's "paused"
   /// state; the CRI knows no such state and sees it running).
   var paused: Bool?

@@ -257,6 +257,9 @@ final class ContainerSupervisor: Sendable {
         layout.removeFiles()
         Files.removeTree(record.layerDirectory)
       }
+      if let monitorCgroup = record.monitorCgroupPath {
+        await MonitorCgroup.remove(monitorCgroup, logger: logger)
+      }
       try await owners.unregister(owner)
       events.publish(.containerDeletedEvent, record: record)
       logger.info("Removed container", metadata: ["id": "\(record.id)", "name": "\(record.name)"])

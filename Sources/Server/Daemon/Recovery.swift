@@ -277,7 +277,10 @@ struct Recovery {
         let child = relative + "/" + name
         var base = Substring(name)
         if base.hasSuffix(".scope") { base = base.dropLast(".scope".count) }
-        if base.hasPrefix("crio-"), isID(String(base.dropFirst("crio-".count))) {
+        // A container's or pod init's own (crio-<id>) or its conmon's (crio-conmon-<id>).
+        if base.hasPrefix("crio-conmon-"), isID(String(base.dropFirst("crio-conmon-".count))) {
+          found[child] = String(base.dropFirst("crio-conmon-".count))
+        } else if base.hasPrefix("crio-"), isID(String(base.dropFirst("crio-".count))) {
           found[child] = String(base.dropFirst("crio-".count))
         } else {
           walk(mount, child, depth: depth + 1)

@@ -150,11 +150,19 @@ struct ContainerCreation: Sendable {
         createdAt: DaemonContext.now(), startedAt: 0, finishedAt: 0, exitCode: 0,
         stopSignal: SignalNames.number(imageConfig.config?.stopSignal),
         cgroupPath: try? CgroupNaming.filesystemPath(
-          driver: containers.cgroupDriver, parent: podConfig.linux.cgroupParent, containerID: id))
+          driver: containers.cgroupDriver, parent: podConfig.linux.cgroupParent, containerID: id),
+        monitorCgroupPath: runtimeConfig.runtimes[pod.runtimeHandler].flatMap { handler in
+          MonitorCgroup.path(handler: handler, manager: runtimeConfig.cgroupManager, podCgroup: pod.cgroupParent, containerID: id)
+        })
       let process: ContainerProcess
+      var request = CreateRequest(
+        layout: layout, name: name, logPath: logPath, terminal: config.tty, stdin: config.stdin, stdinOnce: config.stdinOnce)
+      request.monitorCgroup = record.monitorCgroupPath
+      if let monitorCgroup = record.monitorCgroupPath {
+        undo.append { await MonitorCgroup.remove(monitorCgroup, logger: daemon.logger) }
+      }
       do {
-        process = try await runtime.create(CreateRequest(
-          layout: layout, name: name, logPath: logPath, terminal: config.tty, stdin: config.stdin, stdinOnce: config.stdinOnce))
+        process = try await runtime.create(request)
       } catch {
         throw CRIError.runtime(error, "creating container \(name)")
       }
