@@ -125,6 +125,12 @@ extension ConfigKey {
     return key
   }
 
+  /// The description `crio config` and crio.conf(5) print: the doc line, and
+  /// for a key accepted at its default only, that and why.
+  var renderedDoc: String {
+    unsupported.map { "\(doc) Accepted at its default only: \($0)." } ?? doc
+  }
+
   /// `[table] name`, the form errors and warnings use.
   var qualifiedName: String { "[\(table)] \(name)" }
 }

@@ -19,14 +19,14 @@ extension CrioConfig {
     for (path, doc) in ConfigSchema.tables {
       page += ".SH \(Roff.escape("[\(path)]").uppercased())\n\(Roff.escape(doc))\n"
       for key in ConfigSchema.keys where key.table == path {
-        page += Self.entry(key.name, key.get(self), key.doc)
+        page += Self.entry(key.name, key.get(self), key.renderedDoc)
       }
       if path == "crio.runtime" {
         page += ".SS [crio.runtime.runtimes.\\fIHANDLER\\fB]\n"
         page += "One table per runtime handler, named as kubelet's RuntimeClass handler; its keys:\n"
         let handler = runtime.runtimes[runtime.defaultRuntime] ?? RuntimeHandler()
         for key in ConfigSchema.handlerKeys {
-          page += Self.entry(key.name, key.get(handler), key.doc)
+          page += Self.entry(key.name, key.get(handler), key.renderedDoc)
         }
       }
     }

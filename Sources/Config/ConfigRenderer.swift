@@ -51,7 +51,7 @@ extension CrioConfig {
   }
 
   private static func render<Root>(_ key: ConfigKey<Root>, _ value: ConfigValue) -> String {
-    "# \(key.doc)\n\(key.name) = \(TOMLText.value(value))\n\n"
+    "# \(key.renderedDoc)\n\(key.name) = \(TOMLText.value(value))\n\n"
   }
 
   private static func json(_ value: ConfigValue) -> JSONValue {

@@ -156,10 +156,10 @@ import Testing
   @Test func everyKeyIsRenderedBelowItsComment() {
     let text = CrioConfig().renderTOML()
     for key in ConfigSchema.keys {
-      #expect(text.contains("\n# \(key.doc)\n\(key.name) = "), "\(key.qualifiedName) missing or uncommented")
+      #expect(text.contains("\n# \(key.renderedDoc)\n\(key.name) = "), "\(key.qualifiedName) missing or uncommented")
     }
     for key in ConfigSchema.handlerKeys {
-      #expect(text.contains("\n# \(key.doc)\n\(key.name) = "), "handler key \(key.name) missing or uncommented")
+      #expect(text.contains("\n# \(key.renderedDoc)\n\(key.name) = "), "handler key \(key.name) missing or uncommented")
     }
     #expect(!text.contains("\n\n\(ConfigSchema.keys[0].name) = "), "a key without its comment")
   }
