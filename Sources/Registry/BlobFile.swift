@@ -5,18 +5,19 @@ import Musl
 #endif
 import Support
 
-/// The file a blob streams into: created or truncated with mode 0600, and
-/// removed again unless the download completes and verifies.
+/// The file a blob streams into: a new file of mode 0600, removed again
+/// unless the download completes and verifies.
 final class BlobFile {
   let path: String
   private var fd: Int32
 
+  /// Refuses a path that already exists, link or file: downloads may be
+  /// staged in a shared directory (`big_files_temporary_dir`, e.g. /var/tmp),
+  /// where a name planted beforehand must never be written through.
   init(creating path: String) throws(RegistryError) {
     self.path = path
-    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
     guard fd >= 0 else { throw Self.failure("open", path) }
-    // O_CREAT's mode does not apply to a file that already existed.
-    fchmod(fd, 0o600)
   }
 
   func write(_ bytes: UnsafeRawBufferPointer) throws(RegistryError) {
