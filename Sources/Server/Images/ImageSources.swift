@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Config
 import Logging
 import Registry
@@ -16,7 +13,7 @@ final class ImageSources: Sendable {
   private struct State: Sendable {
     var registries: RegistriesConf
     /// The registries files' change times when they were read, for `auto_reload_registries`.
-    var registriesStamp: [String]
+    var registriesStamp: RegistriesStamp
     var policy: SignaturePolicy
     var settings: ImageConfig
   }
@@ -96,14 +93,15 @@ final class ImageSources: Sendable {
     }
   }
 
-  /// Names and change times of registries.conf and its drop-ins.
-  private static func stamp(_ config: ImageConfig) -> [String] {
-    var paths = [config.registriesConf, config.registriesConfDir]
-    paths += ((try? Files.list(config.registriesConfDir)) ?? []).sorted().map { config.registriesConfDir + "/" + $0 }
-    return paths.map { path in
-      var info = stat()
-      guard stat(path, &info) == 0 else { return path + ":-" }
-      return "\(path):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec):\(info.st_size)"
-    }
+  /// registries.conf's and its drop-in directory's fingerprints.
+  private struct RegistriesStamp: Equatable, Sendable {
+    var file: DirectoryFingerprint.Entry
+    var dropIns: DirectoryFingerprint
+  }
+
+  private static func stamp(_ config: ImageConfig) -> RegistriesStamp {
+    RegistriesStamp(
+      file: DirectoryFingerprint.Entry(path: config.registriesConf, name: config.registriesConf),
+      dropIns: DirectoryFingerprint(config.registriesConfDir))
   }
 }
