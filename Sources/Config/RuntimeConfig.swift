@@ -6,6 +6,8 @@ public struct RuntimeConfig: Sendable, Equatable {
   public var runtimes: [String: RuntimeHandler] = ["runc": RuntimeHandler()]
   /// `default_ulimits`: `name=soft[:hard]` entries (Docker's syntax) for every container.
   public var defaultUlimits: [String] = []
+  /// `default_ulimits` parsed (validation refused what does not parse).
+  public var ulimits: [Ulimit] { defaultUlimits.compactMap(Ulimit.init(parsing:)) }
   /// `no_pivot`: use MS_MOVE instead of pivot_root (needed on ramdisk roots).
   public var noPivot: Bool = false
   /// `decryption_keys_path`: keys for encrypted images, which this daemon cannot pull.

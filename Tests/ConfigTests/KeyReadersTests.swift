@@ -19,7 +19,7 @@ import Testing
   /// Keys read through a property of another name.
   static let readAs: [String: String] = [
     "pull_progress_timeout": "pullProgressTimeoutDuration", "storage_option": "storageOptions",
-    "monitor_cgroup": "resolvedMonitorCgroup",
+    "monitor_cgroup": "resolvedMonitorCgroup", "default_ulimits": "ulimits",
   ]
 
   static var sources: String {

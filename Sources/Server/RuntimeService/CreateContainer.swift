@@ -125,7 +125,7 @@ struct ContainerCreation: Sendable {
         additionalDevices: daemon.config.runtime.additionalDevices,
         annotationDevices: try annotationDevices(pod: pod), allowedDevices: daemon.config.runtime.allowedDevices,
         readOnlyRootfs: daemon.config.runtime.readOnly,
-        ulimits: runtimeConfig.defaultUlimits.compactMap(Ulimit.init(parsing:)),
+        ulimits: runtimeConfig.ulimits,
         pidsLimit: runtimeConfig.pidsLimit,
         addInheritableCapabilities: runtimeConfig.addInheritableCapabilities,
         bindMountPrefix: runtimeConfig.bindMountPrefix,

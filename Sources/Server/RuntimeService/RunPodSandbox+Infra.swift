@@ -46,7 +46,7 @@ extension PodCreation {
       let spec = PodInfraSpec(
         base: try initSpec(podID: podID, root: rootfs, namespaces: namespaces), command: command,
         imageUser: imageConfig.config?.user, oomScoreAdjFloor: daemon.containers.oomScoreAdjFloor,
-        ulimits: daemon.config.runtime.defaultUlimits.compactMap(Ulimit.init(parsing:)))
+        ulimits: daemon.config.runtime.ulimits)
       let bundle = try await Blocking.run { () throws(RuntimeError) in try OCIBundle.create(at: bundlePath, spec: spec.build()) }
       let pid: Int32
       do {
