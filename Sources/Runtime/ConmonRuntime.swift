@@ -112,8 +112,6 @@ public struct ExecResult: Sendable, Hashable {
 /// the runtime root, the exits directory and the bundle.
 public final class ConmonRuntime: ContainerRuntime {
   public let config: RuntimeHandlerConfig
-  /// The host's cgroup hierarchies, for placing conmon (read once).
-  static let hostCgroups = try? CgroupLayout.current()
   let logger: Logger
 
   public init(config: RuntimeHandlerConfig, logger: Logger = Logger(label: "crio.runtime")) {
@@ -234,7 +232,7 @@ public final class ConmonRuntime: ContainerRuntime {
     // failed container.
     if let cgroup = request.monitorCgroup {
       do throws(CgroupError) {
-        guard let layout = Self.hostCgroups else { throw .noCgroupFilesystem("none found at start") }
+        guard let layout = CgroupLayout.host else { throw .noCgroupFilesystem("none found at start") }
         try layout.place(pid: conmon, inCgroup: cgroup)
       } catch {
         logger.warning("Cannot move conmon into its cgroup", metadata: ["id": "\(id)", "cgroup": "\(cgroup)", "error": "\(error)"])

@@ -44,6 +44,9 @@ public struct CgroupLayout: Sendable, Hashable {
   }
 
   /// The host's layout, detected once.
+  /// The host's hierarchies, read once for the process (nil: none found).
+  public static let host: CgroupLayout? = try? current()
+
   public static func current() throws(CgroupError) -> CgroupLayout {
     try detected.get()
   }

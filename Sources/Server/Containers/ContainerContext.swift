@@ -92,8 +92,8 @@ final class ContainerContext: Sendable {
     return mask & (1 << 24) != 0
   }
 
-  /// The host's cgroup hierarchies, read once.
-  static let hostCgroups = try? CgroupLayout.current()
+  /// The host's cgroup hierarchies, read once (shared with the runtimes).
+  static var hostCgroups: CgroupLayout? { CgroupLayout.host }
 
   /// Whether the kernel's OOM killer struck in the container's cgroup (which
   /// stays until the container is deleted from runc).
