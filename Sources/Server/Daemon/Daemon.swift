@@ -211,9 +211,8 @@ public struct Daemon: Sendable {
   }
 
   /// SIGHUP: re-reads the configuration and applies what can change at run
-  /// time (the log level, CDI spec directories); anything else that changed
-  /// is named as needing a restart, so an operator knows why it did not
-  /// take effect.
+  /// time (ConfigReload lists it); anything else that changed is named as
+  /// needing a restart, so an operator knows why it did not take effect.
   private func reload(context: DaemonContext) {
     let fresh: CrioConfig
     do {

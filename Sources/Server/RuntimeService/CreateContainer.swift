@@ -251,10 +251,8 @@ struct ContainerCreation: Sendable {
     return names.contains(where: allowed.permits) ? value : nil
   }
 
-  /// The container's log file: inside the pod's log directory (never
-  /// outside it), or in the bundle when kubelet names none.
+  /// The container's log file, inside the pod's log directory (never outside it).
   static func logPath(directory: String, relative: String) throws(CRIError) -> String {
-    guard !directory.isEmpty, !relative.isEmpty else { return "" }
     let parts = relative.split(separator: "/", omittingEmptySubsequences: true)
     guard !relative.hasPrefix("/"), !parts.isEmpty, !parts.contains(".."),
       !relative.unicodeScalars.contains(where: { $0.value < 0x20 })
