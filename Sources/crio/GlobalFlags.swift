@@ -53,9 +53,10 @@ extension GlobalFlag {
   ]
 
   private static let runtime: [GlobalFlag] = [
-    GlobalFlag("conmon", .defaultHandler(name: "monitor_path")),
-    GlobalFlag("conmon-cgroup", .defaultHandler(name: "monitor_cgroup")),
-    GlobalFlag("conmon-env", .defaultHandler(name: "monitor_env")),
+    // CRI-O's deprecated keys, which set the monitor of every "oci" handler.
+    GlobalFlag("conmon", .key(table: "crio.runtime", name: "conmon")),
+    GlobalFlag("conmon-cgroup", .key(table: "crio.runtime", name: "conmon_cgroup")),
+    GlobalFlag("conmon-env", .key(table: "crio.runtime", name: "conmon_env")),
     GlobalFlag("runtime-path", .defaultHandler(name: "runtime_path")),
     GlobalFlag("default-runtime", .key(table: "crio.runtime", name: "default_runtime")),
     GlobalFlag("runtimes", .handlers, help: "Runtime handlers name:path:root[:type[:privileged_without_host_devices[:runtime_config_path]]] ([crio.runtime.runtimes.<name>]). Repeatable or comma-separated."),
