@@ -168,13 +168,15 @@ import Testing
       for path in [
         "runc/\(id)", "run/pods/\(id)", "run/containers/\(id)", "root/containers/\(id)", "exits/\(id)", "attach/\(id)",
         "ns/netns/\(id)", "ns/ipcns/\(id)", "ns/utsns/\(id)",
+        // The pod's log directory under log_dir (the test daemons' --log-dir).
+        "pods/\(id)",
       ] {
         var info = stat()
         if lstat(directory + "/" + path, &info) == 0 { found.append(path) }
       }
       found += daemon.mounts().filter { $0.contains(id) }.map { "mount \($0)" }
       found += ((try? Files.list(directory + "/root/cni/results")) ?? []).filter { $0.contains(id) }.map { "CNI cache \($0)" }
-      found += cgroups(named: "crio-" + id).map { "cgroup \($0)" }
+      found += (cgroups(named: "crio-" + id) + cgroups(named: "crio-conmon-" + id)).map { "cgroup \($0)" }
     }
     found += network.allocatedAddresses().map { "address \($0)" }
     found += await network.veths().map { "veth \($0)" }

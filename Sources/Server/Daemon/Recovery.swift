@@ -184,6 +184,8 @@ struct Recovery {
       (bundles, containerIDs, "container bundles"),
       (daemon.containers.layersDirectory, containerIDs, "container layers"),
       (podsDirectory, podIDs, "pod directories"),
+      // log_dir/<pod ID>, made for a pod kubelet gave no log directory.
+      (config.logDir, podIDs, "pod log directories"),
     ] {
       for id in ((try? Files.list(directory)) ?? []) where Self.isID(id) && !owners.contains(id) {
         Files.removeTree(directory + "/" + id)
