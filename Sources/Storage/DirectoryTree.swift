@@ -91,7 +91,7 @@ enum DirectoryTree {
         if errno != 0 { throw SystemError("readdir") }
         break
       }
-      let name = withUnsafeBytes(of: record.pointee.d_name) { Array($0.prefix(while: { $0 != 0 })) }
+      let name = Files.entryName(record)
       if name == [46] || name == [46, 46] { continue }
       guard let info = withCString(name, { statAt(fd, $0) }) else { continue }
       entries.append(Entry(name: name, info: info))

@@ -71,12 +71,20 @@ public enum Files {
     defer { closedir(dir) }
     var names: [String] = []
     while let entry = readdir(dir) {
-      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-        String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-      }
+      let name = String(decoding: entryName(entry), as: UTF8.self)
       if name != "." && name != ".." { names.append(name) }
     }
     return names
+  }
+
+  /// The name of a `readdir` record, read in place. Copying the record
+  /// (`entry.pointee`) reads a whole `struct dirent`, 280 bytes, but the
+  /// kernel packs records by their real length, so the last one of a buffer
+  /// can end a few bytes before an unmapped page: the copy then crashes.
+  public static func entryName(_ entry: UnsafePointer<dirent>) -> [UInt8] {
+    let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+    let start = UnsafeRawPointer(entry).advanced(by: offset).assumingMemoryBound(to: CChar.self)
+    return Array(UnsafeRawBufferPointer(start: start, count: strlen(start)))
   }
 
   /// Reads until end of file.

@@ -42,6 +42,7 @@ public struct Daemon: Sendable {
     let logger = self.logger
     SystemdNotify.claimSocket()
     Self.returnLargeAllocations()
+    Self.raiseOpenFileLimit()
     try makeDirectories(config.root, mode: 0o700)
     try makeDirectories(config.runroot, mode: 0o700)
     // Before touching storage: a live daemon on the socket owns it, and
@@ -112,6 +113,18 @@ public struct Daemon: Sendable {
   /// heap, where they are cheapest.
   static func returnLargeAllocations() {
     _ = crio_set_mmap_threshold(1 << 20)
+  }
+
+  /// The soft open-file limit up to the hard one, as Go does at start-up
+  /// for CRI-O and containerd. The daemon holds a descriptor or more per
+  /// pod and stream; and runc (Go 1.19) gets soft == hard from us, which it
+  /// needs: when they differ, Go's own raise inside `runc init` can land
+  /// after the container's `nofile` rlimit was set and undo it.
+  static func raiseOpenFileLimit() {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+    limit.rlim_cur = limit.rlim_max
+    _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
   }
 
   /// The exec/attach/port-forward server's settings from `[crio.api]`.
