@@ -31,7 +31,6 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
-    .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
     .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
     .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
@@ -87,6 +86,11 @@ let package = Package(
     ),
     // libarchive from Debian (libarchive-dev) for layer tarballs.
     .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+    // SQLite from Debian (libsqlite3-dev): the metadata database. A thin
+    // wrapper of our own rather than GRDB, whose Foundation import alone
+    // linked Foundation and ICU's 34 MB data table into the daemon.
+    .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+    .target(name: "SQLite", dependencies: ["CSQLite"]),
     // Blobs, unpacked layers and image records on disk.
     .target(
       name: "Storage",
@@ -96,8 +100,8 @@ let package = Package(
         "OCI",
         "Support",
         .product(name: "Crypto", package: "swift-crypto"),
-        .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
+        "SQLite",
       ]
     ),
     // OCI bundles, runtime handlers, conmon + runc, namespace pinning.
@@ -180,7 +184,7 @@ let package = Package(
         "Registry",
         "Runtime",
         "Storage",
-        .product(name: "GRDB", package: "GRDB.swift"),
+        "SQLite",
         "Support",
         "Config",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -267,7 +271,7 @@ let package = Package(
       ]
     ),
     .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "Support", "TestFixtures"]),
-    .testTarget(name: "StorageTests", dependencies: ["Storage", "OCI", "Support", "CArchive", "TestFixtures"]),
+    .testTarget(name: "StorageTests", dependencies: ["Storage", "OCI", "Support", "CArchive", "SQLite", "TestFixtures"]),
     .testTarget(
       name: "StreamingTests",
       dependencies: [

@@ -1,17 +1,16 @@
 import FoundationEssentials
-import GRDB
 import OCI
+import SQLite
 import Support
 import Synchronization
 
-/// Image and layer records in SQLite (`root/images.db`), through a GRDB pool
-/// in WAL mode: lookups run concurrently with each other and with a write.
+/// Image and layer records in SQLite (`root/images.db`), in WAL mode: lookups run concurrently with each other and with a write.
 /// Every multi-step change is one transaction, so a crash never leaves an
 /// image with half its names or layers.
 public final class ImageStore: Sendable {
   /// The pool, for the daemon's other modules to keep their tables in the same
   /// database (register their migrations through `init(path:migrations:)`).
-  public let database: DatabasePool
+  public let database: SQLiteDatabase
 
   /// Every image, as last read from the database: lookups (ImageStatus,
   /// ListImages, every CreateContainer) are answered from memory. A write
@@ -21,24 +20,21 @@ public final class ImageStore: Sendable {
 
   /// Opens (creating and migrating) the database at `path`. `migrations`
   /// registers further migrations after the storage tables'.
-  public init(path: String, migrations: (inout DatabaseMigrator) -> Void = { _ in }) throws(StorageError) {
+  public init(path: String, migrations register: (inout SQLiteMigrations) -> Void = { _ in }) throws(StorageError) {
     let directory = DirectoryTree.split(path).parent
     do {
       try Files.makeDirectories(directory, mode: 0o700)
     } catch {
       throw .io(error)
     }
-    var configuration = Configuration()
-    // A pull and a removal may write at once; wait for the lock instead of
-    // failing (GRDB serialises this process's writes; this covers tools
-    // opening the file from outside).
-    configuration.busyMode = .timeout(10)
-    var migrator = DatabaseMigrator()
-    ImageStoreSchema.register(in: &migrator)
-    migrations(&migrator)
+    var migrations = SQLiteMigrations()
+    ImageStoreSchema.register(in: &migrations)
+    register(&migrations)
     do {
-      database = try DatabasePool(path: path, configuration: configuration)
-      try migrator.migrate(database)
+      // The busy timeout covers tools opening the file from outside; this
+      // process's writes queue for the one writer connection.
+      database = try SQLiteDatabase(path: path, busyTimeoutSeconds: 10)
+      try database.migrate(migrations)
     } catch {
       throw .database("\(path): \(error)")
     }
@@ -57,33 +53,23 @@ public final class ImageStore: Sendable {
   public func save(_ record: ImageRecord) throws(StorageError) -> ImageRecord {
     try writing { db in
       try db.execute(
-        sql: """
-          INSERT INTO images (id, manifestDigest, size, config, pulledAt) VALUES (?, ?, ?, ?, ?)
-          ON CONFLICT(id) DO UPDATE SET manifestDigest = excluded.manifestDigest, size = excluded.size,
-            config = excluded.config, pulledAt = excluded.pulledAt
-          """,
-        arguments: [
-          record.id.description, record.manifestDigest.description, Int64(clamping: record.size),
-          Data(record.config), record.pulledAt.timeIntervalSinceReferenceDate,
-        ]
+        """
+        INSERT INTO images (id, manifestDigest, size, config, pulledAt) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT(id) DO UPDATE SET manifestDigest = excluded.manifestDigest, size = excluded.size,
+          config = excluded.config, pulledAt = excluded.pulledAt
+        """,
+        record.id.description, record.manifestDigest.description, Int64(clamping: record.size),
+        record.config, record.pulledAt.timeIntervalSinceReferenceDate
       )
       let names = record.repoTags.map { ($0, "tag") } + record.repoDigests.map { ($0, "digest") }
       for (name, kind) in names {
-        try db.execute(
-          sql: "DELETE FROM image_names WHERE name = ? AND imageID <> ?",
-          arguments: [name, record.id.description]
-        )
-        try db.execute(
-          sql: "INSERT OR IGNORE INTO image_names (name, imageID, kind) VALUES (?, ?, ?)",
-          arguments: [name, record.id.description, kind]
-        )
+        try db.execute("DELETE FROM image_names WHERE name = ? AND imageID <> ?", name, record.id.description)
+        try db.execute("INSERT OR IGNORE INTO image_names (name, imageID, kind) VALUES (?, ?, ?)", name, record.id.description, kind)
       }
-      try db.execute(sql: "DELETE FROM image_layers WHERE imageID = ?", arguments: [record.id.description])
+      try db.execute("DELETE FROM image_layers WHERE imageID = ?", record.id.description)
       for (position, chainID) in record.layers.enumerated() {
         try db.execute(
-          sql: "INSERT INTO image_layers (imageID, position, chainID) VALUES (?, ?, ?)",
-          arguments: [record.id.description, position, chainID.description]
-        )
+          "INSERT INTO image_layers (imageID, position, chainID) VALUES (?, ?, ?)", record.id.description, position, chainID.description)
       }
       guard let stored = try Self.load(db, id: record.id.description) else {
         throw StorageError.database("image \(record.id) vanished while being saved")
@@ -130,21 +116,21 @@ public final class ImageStore: Sendable {
   private func readAll() throws(StorageError) -> [ImageRecord] {
     try reading { db in
       var names: [String: (tags: [String], digests: [String])] = [:]
-      for row in try Row.fetchAll(db, sql: "SELECT name, imageID, kind FROM image_names ORDER BY rowid") {
-        let id: String = row["imageID"]
-        let name: String = row["name"]
-        if row["kind"] == "tag" {
+      for row in try db.rows("SELECT name, imageID, kind FROM image_names ORDER BY rowid") {
+        let id = try row.text("imageID")
+        let name = try row.text("name")
+        if try row.text("kind") == "tag" {
           names[id, default: ([], [])].tags.append(name)
         } else {
           names[id, default: ([], [])].digests.append(name)
         }
       }
       var layers: [String: [Digest]] = [:]
-      for row in try Row.fetchAll(db, sql: "SELECT imageID, chainID FROM image_layers ORDER BY imageID, position") {
-        layers[row["imageID"], default: []].append(try Self.digest(row["chainID"]))
+      for row in try db.rows("SELECT imageID, chainID FROM image_layers ORDER BY imageID, position") {
+        layers[try row.text("imageID"), default: []].append(try Self.digest(row.text("chainID")))
       }
-      return try Row.fetchAll(db, sql: "SELECT * FROM images ORDER BY pulledAt, id").map { row in
-        let id: String = row["id"]
+      return try db.rows("SELECT * FROM images ORDER BY pulledAt, id").map { row in
+        let id = try row.text("id")
         return try Self.record(row, tags: names[id]?.tags ?? [], digests: names[id]?.digests ?? [], layers: layers[id] ?? [])
       }
     }
@@ -163,22 +149,18 @@ public final class ImageStore: Sendable {
   public func removeName(_ name: String, from id: Digest) throws(StorageError) -> NameRemoval {
     try writing { db in
       guard
-        let kind = try String.fetchOne(
-          db,
-          sql: "SELECT kind FROM image_names WHERE name = ? AND imageID = ?",
-          arguments: [name, id.description]
-        )
+        let kind = try db.texts("SELECT kind FROM image_names WHERE name = ? AND imageID = ?", name, id.description).first
       else {
         throw StorageError.notFound("image \(id.hex) has no name \"\(name)\"")
       }
-      try db.execute(sql: "DELETE FROM image_names WHERE name = ?", arguments: [name])
+      try db.execute("DELETE FROM image_names WHERE name = ?", name)
       guard let remaining = try Self.load(db, id: id.description) else {
         throw StorageError.notFound("image \(id.hex)")
       }
       guard remaining.repoTags.isEmpty && (kind == "tag" || remaining.repoDigests.isEmpty) else {
         return .untagged(remaining)
       }
-      try db.execute(sql: "DELETE FROM images WHERE id = ?", arguments: [id.description])
+      try db.execute("DELETE FROM images WHERE id = ?", id.description)
       return .deleted(remaining)
     }
   }
@@ -187,14 +169,14 @@ public final class ImageStore: Sendable {
   /// `unreferencedLayers()`. Missing is fine.
   public func delete(id: Digest) throws(StorageError) {
     try writing { db in
-      try db.execute(sql: "DELETE FROM images WHERE id = ?", arguments: [id.description])
+      try db.execute("DELETE FROM images WHERE id = ?", id.description)
     }
   }
 
   /// Chain IDs some image uses: what layer garbage collection must keep.
   public func referencedLayers() throws(StorageError) -> Set<Digest> {
     try reading { db in
-      Set(try String.fetchAll(db, sql: "SELECT DISTINCT chainID FROM image_layers").map(Self.digest))
+      Set(try db.texts("SELECT DISTINCT chainID FROM image_layers").map(Self.digest))
     }
   }
 
@@ -204,27 +186,25 @@ public final class ImageStore: Sendable {
   public func saveLayer(_ layer: LayerRecord) throws(StorageError) {
     try writing { db in
       try db.execute(
-        sql: """
-          INSERT OR REPLACE INTO layers (chainID, diffID, parent, blobDigest, compressedSize, size)
-          VALUES (?, ?, ?, ?, ?, ?)
-          """,
-        arguments: [
-          layer.chainID.description, layer.diffID.description, layer.parent?.description,
-          layer.blobDigest?.description, Int64(clamping: layer.compressedSize), Int64(clamping: layer.size),
-        ]
+        """
+        INSERT OR REPLACE INTO layers (chainID, diffID, parent, blobDigest, compressedSize, size)
+        VALUES (?, ?, ?, ?, ?, ?)
+        """,
+        layer.chainID.description, layer.diffID.description, layer.parent?.description,
+        layer.blobDigest?.description, Int64(clamping: layer.compressedSize), Int64(clamping: layer.size)
       )
     }
   }
 
   public func layer(chainID: Digest) throws(StorageError) -> LayerRecord? {
     try reading { db in
-      try Row.fetchOne(db, sql: "SELECT * FROM layers WHERE chainID = ?", arguments: [chainID.description]).map(Self.layerRecord)
+      try db.firstRow("SELECT * FROM layers WHERE chainID = ?", chainID.description).map(Self.layerRecord)
     }
   }
 
   public func layers() throws(StorageError) -> [LayerRecord] {
     try reading { db in
-      try Row.fetchAll(db, sql: "SELECT * FROM layers ORDER BY chainID").map(Self.layerRecord)
+      try db.rows("SELECT * FROM layers ORDER BY chainID").map(Self.layerRecord)
     }
   }
 
@@ -233,63 +213,51 @@ public final class ImageStore: Sendable {
   /// pulls: a pull's layers are unreferenced until its image is saved.
   public func unreferencedLayers() throws(StorageError) -> [LayerRecord] {
     try reading { db in
-      try Row.fetchAll(
-        db,
-        sql: "SELECT * FROM layers WHERE chainID NOT IN (SELECT chainID FROM image_layers) ORDER BY chainID"
-      ).map(Self.layerRecord)
+      try db.rows("SELECT * FROM layers WHERE chainID NOT IN (SELECT chainID FROM image_layers) ORDER BY chainID")
+        .map(Self.layerRecord)
     }
   }
 
   public func deleteLayer(chainID: Digest) throws(StorageError) {
     try writing { db in
-      try db.execute(sql: "DELETE FROM layers WHERE chainID = ?", arguments: [chainID.description])
+      try db.execute("DELETE FROM layers WHERE chainID = ?", chainID.description)
     }
   }
 
   // MARK: Rows
 
-  private static func load(_ db: Database, id: String) throws -> ImageRecord? {
-    guard let row = try Row.fetchOne(db, sql: "SELECT * FROM images WHERE id = ?", arguments: [id]) else { return nil }
+  private static func load(_ db: SQLiteConnection, id: String) throws -> ImageRecord? {
+    guard let row = try db.firstRow("SELECT * FROM images WHERE id = ?", id) else { return nil }
     var tags: [String] = []
     var digests: [String] = []
-    for name in try Row.fetchAll(db, sql: "SELECT name, kind FROM image_names WHERE imageID = ? ORDER BY rowid", arguments: [id]) {
-      if name["kind"] == "tag" { tags.append(name["name"]) } else { digests.append(name["name"]) }
+    for name in try db.rows("SELECT name, kind FROM image_names WHERE imageID = ? ORDER BY rowid", id) {
+      if try name.text("kind") == "tag" { tags.append(try name.text("name")) } else { digests.append(try name.text("name")) }
     }
-    let layers = try String.fetchAll(
-      db,
-      sql: "SELECT chainID FROM image_layers WHERE imageID = ? ORDER BY position",
-      arguments: [id]
-    ).map(digest)
+    let layers = try db.texts("SELECT chainID FROM image_layers WHERE imageID = ? ORDER BY position", id).map(digest)
     return try record(row, tags: tags, digests: digests, layers: layers)
   }
 
-  private static func record(_ row: Row, tags: [String], digests: [String], layers: [Digest]) throws -> ImageRecord {
-    let config: Data = row["config"]
-    let size: Int64 = row["size"]
-    return ImageRecord(
-      id: try digest(row["id"]),
+  private static func record(_ row: SQLRow, tags: [String], digests: [String], layers: [Digest]) throws -> ImageRecord {
+    ImageRecord(
+      id: try digest(row.text("id")),
       repoTags: tags,
       repoDigests: digests,
-      size: UInt64(max(0, size)),
-      manifestDigest: try digest(row["manifestDigest"]),
-      config: Array(config),
+      size: UInt64(max(0, try row.integer("size"))),
+      manifestDigest: try digest(row.text("manifestDigest")),
+      config: try row.blob("config"),
       layers: layers,
-      pulledAt: Date(timeIntervalSinceReferenceDate: row["pulledAt"])
+      pulledAt: Date(timeIntervalSinceReferenceDate: try row.real("pulledAt"))
     )
   }
 
-  private static func layerRecord(_ row: Row) throws -> LayerRecord {
-    let parent: String? = row["parent"]
-    let blob: String? = row["blobDigest"]
-    let compressedSize: Int64 = row["compressedSize"]
-    let size: Int64 = row["size"]
-    return LayerRecord(
-      chainID: try digest(row["chainID"]),
-      diffID: try digest(row["diffID"]),
-      parent: try parent.map(digest),
-      blobDigest: try blob.map(digest),
-      compressedSize: UInt64(max(0, compressedSize)),
-      size: UInt64(max(0, size))
+  private static func layerRecord(_ row: SQLRow) throws -> LayerRecord {
+    LayerRecord(
+      chainID: try digest(row.text("chainID")),
+      diffID: try digest(row.text("diffID")),
+      parent: try row.optionalText("parent").map(digest),
+      blobDigest: try row.optionalText("blobDigest").map(digest),
+      compressedSize: UInt64(max(0, try row.integer("compressedSize"))),
+      size: UInt64(max(0, try row.integer("size")))
     )
   }
 
@@ -303,7 +271,7 @@ public final class ImageStore: Sendable {
 
   // MARK: Transactions
 
-  private func reading<T>(_ body: (Database) throws -> T) throws(StorageError) -> T {
+  private func reading<T: Sendable>(_ body: (SQLiteConnection) throws -> T) throws(StorageError) -> T {
     do {
       return try database.read(body)
     } catch let error as StorageError {
@@ -313,7 +281,7 @@ public final class ImageStore: Sendable {
     }
   }
 
-  private func writing<T>(_ body: (Database) throws -> T) throws(StorageError) -> T {
+  private func writing<T: Sendable>(_ body: (SQLiteConnection) throws -> T) throws(StorageError) -> T {
     // Dropped before and after: a lookup that read the old rows while the
     // write ran does not keep them.
     snapshot.withLock { $0 = ($0.generation + 1, nil) }

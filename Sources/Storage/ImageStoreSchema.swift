@@ -1,20 +1,20 @@
-import GRDB
+import SQLite
 
-/// The storage tables, as GRDB migrations: the daemon's other modules
+/// The storage tables, as migrations: the daemon's other modules
 /// (pods, containers) append migrations of their own to the same migrator, and
 /// each runs once per database, in registration order.
 public enum ImageStoreSchema {
-  public static func register(in migrator: inout DatabaseMigrator) {
-    migrator.registerMigration("storage-v1: images and layers") { db in
-      try db.execute(
-        sql: """
+  public static func register(in migrations: inout SQLiteMigrations) {
+    migrations.register("storage-v1: images and layers") { db in
+      try db.executeScript(
+        """
           CREATE TABLE images (
             id TEXT PRIMARY KEY NOT NULL,
             manifestDigest TEXT NOT NULL,
             size INTEGER NOT NULL,
             config BLOB NOT NULL,
             -- Seconds since 2001-01-01, Date's own reference: the Double
-            -- round-trips exactly (GRDB's default text form keeps milliseconds).
+            -- round-trips exactly (a text form would keep milliseconds).
             pulledAt REAL NOT NULL
           );
           -- Tags and repo digests. The name is the key: one name belongs to one

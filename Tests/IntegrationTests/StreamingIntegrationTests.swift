@@ -88,7 +88,11 @@ import Testing
   @Test func execWithATerminalSeesTheResize() async throws {
     try await kit.withPod { cri, _, pod in
       let id = try await running(cri, pod: pod, "tty")
-      let url = try await execURL(cri, id, ["sh", "-c", "sleep 1; stty size; tty"], tty: true)
+      // Until the size arrives (busybox's stty prints nothing on stdout for
+      // a 0x0 terminal): a fixed sleep lost the race on a loaded machine.
+      let url = try await execURL(
+        cri, id, ["sh", "-c", "for i in $(seq 300); do s=$(stty size 2>/dev/null); [ -n \"$s\" ] && break; sleep 0.1; done; echo \"$s\"; tty"],
+        tty: true)
       let (resize, sizes) = AsyncStream<ClientTerminalSize>.makeStream()
       sizes.yield(ClientTerminalSize(width: 123, height: 45))
       let result = try await StreamingClient.exec(url: url, stderr: false, tty: true, resize: resize)

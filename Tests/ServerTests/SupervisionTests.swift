@@ -108,9 +108,9 @@ import Glibc
 
     init(startDelay: Duration = .zero) throws {
       directory = try Files.makeTemporaryDirectory(prefix: "crio-sup")
-      store = try ImageStore(path: directory + "/images.db") { migrator in
-        Journal<PodSandbox>.registerMigration(in: &migrator, version: "server-v1")
-        Journal<ContainerRecord>.registerMigration(in: &migrator, version: "server-v2")
+      store = try ImageStore(path: directory + "/images.db") { migrations in
+        Journal<PodSandbox>.registerMigration(in: &migrations, version: "server-v1")
+        Journal<ContainerRecord>.registerMigration(in: &migrations, version: "server-v2")
       }
       try Files.makeDirectories(directory + "/exits", mode: 0o700)
       runtime = FakeRuntime(exitsDirectory: directory + "/exits", startDelay: startDelay)

@@ -1,5 +1,4 @@
 import FoundationEssentials
-import GRDB
 import OCI
 import Storage
 import Support
@@ -183,19 +182,19 @@ struct ImageStoreTests {
       let store = try ImageStore(path: path)
       try store.save(record)
     }
-    let reopened = try ImageStore(path: path) { migrator in
-      migrator.registerMigration("pods-v1") { db in
-        try db.execute(sql: "CREATE TABLE pods (id TEXT PRIMARY KEY NOT NULL)")
+    let reopened = try ImageStore(path: path) { migrations in
+      migrations.register("pods-v1") { db in
+        try db.execute("CREATE TABLE pods (id TEXT PRIMARY KEY NOT NULL)")
       }
     }
     #expect(try reopened.find("k:1") == record)
     #expect(try reopened.list() == [record])
     let tables = try reopened.database.read { db in
-      try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+      try db.texts("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
     }
     #expect(tables.contains("pods"))
     #expect(tables.contains("images"))
-    let journal = try reopened.database.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
-    #expect(journal == "wal")
+    let journal = try reopened.database.read { db in try db.texts("PRAGMA journal_mode") }
+    #expect(journal == ["wal"])
   }
 }

@@ -31,9 +31,9 @@ public final class ImageContext: Sendable {
     blobs.cleanUpIncomplete()
     layers = try LayerStore(root: config.root)
     // One metadata database: images and layers, and the daemon's own tables.
-    records = try ImageStore(path: config.root + "/images.db") { migrator in
-      Journal<PodSandbox>.registerMigration(in: &migrator, version: "server-v1")
-      Journal<ContainerRecord>.registerMigration(in: &migrator, version: "server-v2")
+    records = try ImageStore(path: config.root + "/images.db") { migrations in
+      Journal<PodSandbox>.registerMigration(in: &migrations, version: "server-v1")
+      Journal<ContainerRecord>.registerMigration(in: &migrations, version: "server-v2")
     }
     let client = RegistryClient(logger: logger)
     self.client = client

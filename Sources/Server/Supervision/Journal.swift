@@ -1,5 +1,5 @@
 import FoundationEssentials
-import GRDB
+import SQLite
 
 /// A record the daemon keeps across restarts: pods and containers.
 protocol StoredRecord: Codable, Sendable {
@@ -12,14 +12,14 @@ protocol StoredRecord: Codable, Sendable {
 
 /// Records of one kind in the metadata database (`<table>(id, name, record
 /// JSON)`): the journal each transition writes through, read once at
-/// start-up to rebuild the in-memory index. Writes go through GRDB's own
+/// start-up to rebuild the in-memory index. Writes go through the database's
 /// writer queue, never blocking a thread of Swift's cooperative pool.
 struct Journal<Record: StoredRecord>: Sendable {
-  let database: DatabasePool
+  let database: SQLiteDatabase
 
-  static func registerMigration(in migrator: inout DatabaseMigrator, version: String) {
-    migrator.registerMigration("\(version): \(Record.table)") { db in
-      try db.execute(sql: """
+  static func registerMigration(in migrations: inout SQLiteMigrations, version: String) {
+    migrations.register("\(version): \(Record.table)") { db in
+      try db.execute("""
         CREATE TABLE \(Record.table) (
           id TEXT PRIMARY KEY NOT NULL,
           name TEXT NOT NULL UNIQUE,
@@ -31,24 +31,22 @@ struct Journal<Record: StoredRecord>: Sendable {
 
   /// The records a previous daemon left (start-up only).
   func load() throws -> [Record] {
-    let rows = try database.read { db in try Row.fetchAll(db, sql: "SELECT record FROM \(Record.table)") }
+    let rows = try database.read { db in try db.rows("SELECT record FROM \(Record.table)") }
     let decoder = JSONDecoder()
-    return try rows.map { row in
-      let bytes: Data = row["record"]
-      return try decoder.decode(Record.self, from: bytes)
-    }
+    return try rows.map { row in try decoder.decode(Record.self, from: Data(try row.blob("record"))) }
   }
 
   func save(_ record: Record) async throws {
-    let bytes = try JSONEncoder().encode(record)
+    let bytes = Array(try JSONEncoder().encode(record))
+    let (id, name) = (record.id, record.name)
     try await database.write { db in
       try db.execute(
-        sql: "INSERT INTO \(Record.table) (id, name, record) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET record = excluded.record",
-        arguments: [record.id, record.name, bytes])
+        "INSERT INTO \(Record.table) (id, name, record) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET record = excluded.record",
+        id, name, bytes)
     }
   }
 
   func delete(_ id: String) async throws {
-    try await database.write { db in try db.execute(sql: "DELETE FROM \(Record.table) WHERE id = ?", arguments: [id]) }
+    try await database.write { db in try db.execute("DELETE FROM \(Record.table) WHERE id = ?", id) }
   }
 }
