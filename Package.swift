@@ -300,3 +300,11 @@ let package = Package(
     ),
   ]
 )
+
+// Extension members resolve only from modules a file imports itself. Without
+// this, `"a".contains("b")` in a module that reaches Foundation through a
+// dependency picks Foundation's overload and links all of Foundation and
+// ICU's data into the daemon.
+for target in package.targets where target.type == .regular || target.type == .executable {
+  target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+}

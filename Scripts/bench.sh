@@ -9,7 +9,9 @@
 # after 16 MiB ExecSync answers), `supervision` (read RPCs with 100
 # running containers, exit-to-event delay, Version under pulls and pod
 # starts), `metrics` (Version with metrics off and on, and a scrape's
-# time) or `soak` (1,000 pod + 2-container cycles on a CNI bridge, then a
+# time), `footprint` (the binary built and stripped, cold start, RSS and PSS
+# idle and after a pod lifecycle, beside issue 16's starting figures) or
+# `soak` (1,000 pod + 2-container cycles on a CNI bridge, then a
 # leak check and the daemon's descriptors and RSS; `--cycles N`). Figures
 # only; nothing passes or fails.
 set -euo pipefail

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CRIAPI
 import Support
 
 /// A `crio` daemon started as an operator starts it, on its own temporary
@@ -175,7 +176,7 @@ public final class DaemonProcess: Sendable {
     }
     let inits: [pid_t] = ((try? Files.list(directory + "/runc")) ?? []).compactMap { container in
       guard let state = try? Files.read(directory + "/runc/\(container)/state.json"),
-        let key = state.range(of: "\"init_process_pid\":"),
+        let key = state.firstRange(of: "\"init_process_pid\":"),
         let pid = pid_t(state[key.upperBound...].prefix { $0.isNumber }), pid > 0,
         let status = try? Files.read("/proc/\(pid)/stat"), !status.contains(") Z ")
       else { return nil }

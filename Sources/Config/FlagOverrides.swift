@@ -1,3 +1,4 @@
+import Support
 /// Keys set from CRI-O's command-line flags: each flag names a schema key,
 /// and its text is converted, checked and stored exactly as a file's value
 /// would be, so `--log-size-max 10` fails where `log_size_max = 10` fails.

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import FoundationEssentials
+import Logging
 import NIOCore
 import NIOHTTP1
 

@@ -1,6 +1,8 @@
 import AsyncHTTPClient
+import Logging
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// Sending requests: URLs, the HTTPS-then-HTTP fallback for insecure
 /// registries, retries of transient failures, and reading bodies.

@@ -1,8 +1,9 @@
 import AsyncHTTPClient
 import Logging
 import NIOCore
-import NIOPosix
 import NIOHTTP1
+import NIOPosix
+import NIOSSL
 import OCI
 import Support
 import Synchronization

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import OCI
 import Support
 
 /// What the signature policy says about one image.

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import FoundationEssentials
 import NIOCore
+import NIOHTTP1
 import OCI
 
 /// What `ImagePusher.pushImage` stored.

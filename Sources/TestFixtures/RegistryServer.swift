@@ -4,6 +4,8 @@ import Glibc
 import Musl
 #endif
 import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
 import OCI
 import Support
 import Synchronization

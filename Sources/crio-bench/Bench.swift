@@ -14,7 +14,7 @@ struct Bench: AsyncParsableCommand {
     abstract: "Benchmarks of the crio daemon (start-up, memory, RPC latency).",
     subcommands: [
       FoundationBench.self, PullBench.self, LifecycleBench.self, NetworkBench.self, StreamingBench.self,
-      ExecSyncMemoryBench.self, SupervisionBench.self, SoakBench.self, MetricsBench.self,
+      ExecSyncMemoryBench.self, SupervisionBench.self, SoakBench.self, MetricsBench.self, FootprintBench.self,
     ],
     defaultSubcommand: FoundationBench.self
   )

@@ -2,6 +2,7 @@ import CRIAPI
 import CRIClient
 import OCI
 import Support
+import SwiftProtobuf
 import TestFixtures
 
 /// The one-layer busybox image the benchmarks run: the static binary, the

@@ -2,6 +2,7 @@ import ArgumentParser
 import CRIAPI
 import CRIClient
 import Support
+import SwiftProtobuf
 
 /// The daemon's resident memory around large ExecSync answers: the baseline
 /// after small calls, then after answers of 16 MiB (the most ExecSync

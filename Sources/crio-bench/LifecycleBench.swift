@@ -6,6 +6,7 @@ import CRIAPI
 import CRIClient
 import OCI
 import Support
+import SwiftProtobuf
 import TestFixtures
 
 /// Pod and container lifecycle latencies (RunPodSandbox, Create+Start,

@@ -5,6 +5,7 @@ import ArgumentParser
 import CRIAPI
 import CRIClient
 import Support
+import SwiftProtobuf
 
 /// RunPodSandbox (and its StopPodSandbox + RemovePodSandbox) with a real
 /// CNI bridge network beside the loopback-only network the lifecycle bench

@@ -6,6 +6,7 @@ import CRIAPI
 import CRIClient
 import OCI
 import Support
+import SwiftProtobuf
 import TestFixtures
 
 /// Pull of a ~50 MB, 5-layer gzip image from a loopback registry: wall time,

@@ -5,6 +5,7 @@ import ArgumentParser
 import CRIAPI
 import CRIClient
 import Support
+import SwiftProtobuf
 import TestFixtures
 
 /// A soak: many pod + 2-container cycles on a CNI bridge, then a leak check

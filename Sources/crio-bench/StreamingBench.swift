@@ -5,6 +5,7 @@ import ArgumentParser
 import CRIAPI
 import CRIClient
 import StreamingClient
+import SwiftProtobuf
 
 /// Exec round trips (`true`) through ExecSync and through the streaming
 /// server (SPDY and WebSocket), and port-forward throughput into a pod.

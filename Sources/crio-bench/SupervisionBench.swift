@@ -4,7 +4,9 @@ import Glibc
 import ArgumentParser
 import CRIAPI
 import CRIClient
+import GRPCCore
 import Support
+import SwiftProtobuf
 import Synchronization
 import TestFixtures
 
@@ -157,7 +159,7 @@ struct SupervisionBench: AsyncParsableCommand {
       }).containerID
       _ = try await cri.runtime.startContainer(.with { $0.containerID = id })
       let info = try await cri.runtime.containerStatus(.with { $0.containerID = id; $0.verbose = true }).info["info"] ?? ""
-      guard let range = info.range(of: "\"pid\":"), let pid = Int32(info[range.upperBound...].prefix { $0.isNumber }) else { continue }
+      guard let range = info.firstRange(of: "\"pid\":"), let pid = Int32(info[range.upperBound...].prefix { $0.isNumber }) else { continue }
       let killed = ContinuousClock.now
       kill(pid, SIGKILL)
       while arrivals.times.withLock({ $0[id] }) == nil { try await Task.sleep(for: .microseconds(200)) }

@@ -1,4 +1,5 @@
 import CRIAPI
+import SwiftProtobuf
 
 /// A container as the daemon keeps it (and persists it): the request, the
 /// image, where its bundle, root file system and log are, and what happened

@@ -1,5 +1,6 @@
 import CRIAPI
 import CSupport
+import OCI
 import PodNetwork
 import Support
 

@@ -1,3 +1,4 @@
+import Runtime
 import Support
 
 #if canImport(Glibc)

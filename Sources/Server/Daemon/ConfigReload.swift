@@ -1,6 +1,7 @@
 import Config
 import Logging
 import Runtime
+import SpecInjection
 
 /// SIGHUP: the keys CRI-O reloads while running. A new file that does not
 /// load (or whose registries or policy do not) is refused whole and the

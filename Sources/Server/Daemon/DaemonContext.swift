@@ -4,6 +4,7 @@ import Config
 import Logging
 import PodNetwork
 import Runtime
+import Storage
 import Support
 import Synchronization
 

@@ -1,6 +1,10 @@
 import CSupport
+import Config
+import Logging
+import OCI
 import PodNetwork
 import Runtime
+import Storage
 import Support
 
 #if canImport(Glibc)

@@ -1,6 +1,7 @@
 import CRIAPI
 import GRPCCore
 import OCI
+import Registry
 import Storage
 import Support
 

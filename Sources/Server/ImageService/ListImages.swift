@@ -1,5 +1,7 @@
 import CRIAPI
 import GRPCCore
+import Storage
+import SwiftProtobuf
 
 extension CRIImageService {
   public func listImages(

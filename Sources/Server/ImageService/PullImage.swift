@@ -1,6 +1,9 @@
 import CRIAPI
 import GRPCCore
+import Logging
+import OCI
 import Registry
+import Storage
 
 extension CRIImageService {
   public func pullImage(

@@ -1,7 +1,8 @@
 import CRIAPI
 import GRPCCore
-import OCI
 import Logging
+import OCI
+import Registry
 import Storage
 
 extension CRIImageService {

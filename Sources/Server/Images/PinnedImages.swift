@@ -1,4 +1,5 @@
 import Config
+import OCI
 import Storage
 
 /// The images kubelet's image garbage collection must keep (the CRI's

@@ -1,6 +1,7 @@
 import CRIAPI
 import FoundationEssentials
 import OCI
+import PodNetwork
 import Storage
 import Support
 

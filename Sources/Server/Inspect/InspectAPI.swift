@@ -1,3 +1,5 @@
+import Config
+import Runtime
 import Support
 
 /// CRI-O's HTTP/1 inspection API on the CRI socket. cAdvisor (inside kubelet)

@@ -1,3 +1,4 @@
+import CRIAPI
 import Config
 import Logging
 import PodNetwork

@@ -1,5 +1,6 @@
 import CRIAPI
 import PodNetwork
+import SwiftProtobuf
 
 /// A pod sandbox as the daemon keeps it (and persists it): the request it
 /// was made from, where its namespaces and files are, and its state. With

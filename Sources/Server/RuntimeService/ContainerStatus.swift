@@ -1,5 +1,6 @@
 import CRIAPI
 import GRPCCore
+import Runtime
 import Support
 
 extension CRIRuntimeService {

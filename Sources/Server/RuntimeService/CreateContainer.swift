@@ -5,10 +5,13 @@ import CRIAPI
 import Config
 import ContainerSecurity
 import GRPCCore
+import Logging
 import OCI
 import PodNetwork
 import Runtime
+import Storage
 import Support
+import SwiftProtobuf
 
 extension CRIRuntimeService {
   public func createContainer(
@@ -214,7 +217,7 @@ struct ContainerCreation: Sendable {
         mappings = try UserNamespaceMappings(
           uids: mount.uidMappings.map(IDMapRange.init), gids: mount.gidMappings.map(IDMapRange.init))
       } catch {
-        throw .invalidArgument("\(field): \(error.description.replacingOccurrences(of: "userns_options.", with: ""))")
+        throw .invalidArgument("\(field): \(error.description.replacing("userns_options.", with: ""))")
       }
       guard mount.hostPath.hasPrefix("/"), Files.kind(of: mount.hostPath) != .missing else {
         throw .invalidArgument("\(field).host_path \(String(reflecting: mount.hostPath)) is not an existing absolute path")

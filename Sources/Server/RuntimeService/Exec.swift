@@ -1,6 +1,7 @@
 import CRIAPI
 import GRPCCore
 import Streaming
+import SwiftProtobuf
 
 extension CRIRuntimeService {
   /// A URL on the streaming server where the client runs the command.

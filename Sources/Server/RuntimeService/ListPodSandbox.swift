@@ -1,5 +1,6 @@
 import CRIAPI
 import GRPCCore
+import SwiftProtobuf
 
 extension CRIRuntimeService {
   public func listPodSandbox(

@@ -1,6 +1,8 @@
 import CRIAPI
 import GRPCCore
+import PodNetwork
 import Support
+import SwiftProtobuf
 
 extension CRIRuntimeService {
   public func podSandboxStatus(

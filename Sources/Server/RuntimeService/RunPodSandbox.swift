@@ -2,10 +2,13 @@
 import Glibc
 #endif
 import CRIAPI
+import Config
 import GRPCCore
+import Logging
 import PodNetwork
 import Runtime
 import Support
+import SwiftProtobuf
 
 extension CRIRuntimeService {
   public func runPodSandbox(

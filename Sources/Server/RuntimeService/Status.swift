@@ -1,4 +1,5 @@
 import CRIAPI
+import Config
 import GRPCCore
 
 extension CRIRuntimeService {

@@ -1,7 +1,9 @@
 import CRIAPI
 import GRPCCore
+import Logging
 import OCI
 import Runtime
+import SwiftProtobuf
 
 extension CRIRuntimeService {
   /// `runc update` of a created or running container's cgroup; the new

@@ -1,5 +1,6 @@
 import CRIAPI
 import GRPCCore
+import Logging
 
 extension CRIRuntimeService {
   /// kubelet's in-place pod resize tells the runtime the pod's new totals

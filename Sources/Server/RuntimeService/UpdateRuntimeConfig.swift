@@ -5,6 +5,7 @@ import Musl
 #endif
 import CRIAPI
 import GRPCCore
+import Logging
 
 extension CRIRuntimeService {
   public func updateRuntimeConfig(

@@ -1,5 +1,6 @@
 import CRIAPI
 import Runtime
+import SwiftProtobuf
 
 /// cAdvisor-style metrics (the names kubelet's /metrics/cadvisor publishes
 /// when it takes them from the runtime), with CRI-O's label keys: the

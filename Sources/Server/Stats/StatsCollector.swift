@@ -1,7 +1,9 @@
 import CRIAPI
+import PodNetwork
 import Runtime
 import Storage
 import Support
+import SwiftProtobuf
 
 /// The numbers kubelet's stats calls ask for, read from the containers'
 /// cgroups, their writable layers and the pods' network namespaces. CPU

@@ -1,5 +1,7 @@
+import CRIAPI
 import CSupport
 import Dispatch
+import PodNetwork
 import Runtime
 import Streaming
 import Support

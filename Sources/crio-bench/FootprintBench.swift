@@ -1,0 +1,89 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import CRIAPI
+import CRIClient
+import Support
+import TestFixtures
+import SwiftProtobuf
+
+/// What a node pays for the daemon itself: the binary as built and as
+/// installed (stripped), cold start, and resident memory (RSS, split into
+/// anonymous and file-backed, and PSS) idle after start and after one pod
+/// lifecycle; each beside the figures issue 16 started from. Pulls and 100
+/// running containers are `pull` and `lifecycle`.
+struct FootprintBench: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "footprint")
+
+  @Option(help: "Daemon starts to time.") var starts = 20
+
+  /// Measured at stop 21, before the daemon dropped Foundation and ICU.
+  static let before = [
+    "binary": "221 MB built, 100 MB stripped",
+    "start": "~33 ms p50 (27.9 ms at stop 21)",
+    "idle": "RSS 43-48 MiB (anonymous 4, file-backed 40)",
+  ]
+
+  func run() async throws {
+    let binary = CrioBinary.path
+    let scratch = try Files.makeTemporaryDirectory(prefix: "crio-footprint")
+    defer { Files.removeTree(scratch) }
+    let stripped = scratch + "/crio"
+    let strip = try await Processes.run("/usr/bin/strip", ["--strip-unneeded", "-o", stripped, binary])
+    guard strip.status == 0 else { throw ValidationError("strip failed: \(strip.stderr)") }
+    print("binary: \(megabytes(fileSize(binary))) MB built, \(megabytes(fileSize(stripped))) MB installed (stripped)  [before: \(Self.before["binary"]!)]")
+
+    var startTimes: [Duration] = []
+    for _ in 0..<starts {
+      let began = ContinuousClock.now
+      let daemon = try DaemonProcess()
+      try await daemon.waitUntilReady(timeout: .seconds(30), settled: false)
+      startTimes.append(ContinuousClock.now - began)
+      _ = await daemon.stop()
+      await daemon.cleanUp()
+    }
+    report("cold start to socket ready", startTimes)
+    print("  [before: \(Self.before["start"]!)]")
+
+    try await RegistryServer.withRunning { registry in
+      let dir = try Files.makeTemporaryDirectory(prefix: "crio-bench")
+      defer { Files.removeTree(dir) }
+      try await BenchImage.push(to: registry, repository: "footprint", applets: ["sleep"])
+      let daemon = try DaemonProcess(config: try registry.pullConfiguration(in: dir))
+      try await withCleanUp {
+        try await daemon.waitUntilReady(timeout: .seconds(30))
+        try await Task.sleep(for: .seconds(1))
+        print("idle after start: \(memory(daemon.pid))  [before: \(Self.before["idle"]!)]")
+        try await CRIConnection.with(socket: daemon.socket) { cri in
+          let image = "\(registry.host)/footprint:1"
+          _ = try await cri.image.pullImage(.with { $0.image.image = image })
+          let pod = try await BenchPod.run(cri, name: "footprint", image: image)
+          let id = try await pod.start("sleeper", ["/bin/sleep", "100000"])
+          _ = try await cri.runtime.stopContainer(.with { $0.containerID = id; $0.timeout = 0 })
+          try await pod.remove()
+        }
+        try await Task.sleep(for: .seconds(1))
+        print("idle after one pull and one pod lifecycle: \(memory(daemon.pid))")
+      } cleanUp: {
+        await daemon.cleanUp()
+      }
+    }
+  }
+
+  func memory(_ pid: pid_t) -> String {
+    let figures = [("RSS", "Rss"), ("anonymous", "Anonymous"), ("PSS", "Pss")].map { name, field in
+      "\(name) \(mebibytes(kibibytes(field, pid, in: "smaps_rollup")))"
+    }
+    let fileBacked = kibibytes("Rss", pid, in: "smaps_rollup") - kibibytes("Anonymous", pid, in: "smaps_rollup")
+    return figures.joined(separator: ", ") + " MiB (file-backed \(mebibytes(fileBacked)) MiB)"
+  }
+
+  func fileSize(_ path: String) -> Int {
+    var info = stat()
+    return stat(path, &info) == 0 ? Int(info.st_size) : 0
+  }
+
+  func megabytes(_ bytes: Int) -> String { "\(bytes / 1_000_000).\((bytes % 1_000_000) / 100_000)" }
+  func mebibytes(_ kib: Int) -> String { "\(kib / 1024).\((kib % 1024) * 10 / 1024)" }
+}
