@@ -17,6 +17,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Scripts/install-deps.sh --bench
-swift build -c release --static-swift-stdlib --product crio
-swift build -c release --static-swift-stdlib --product crio-bench
-"$(swift build -c release --static-swift-stdlib --show-bin-path)/crio-bench" "$@"
+# The daemon as install.sh and package.sh build it.
+"$(Scripts/release-build.sh crio crio-bench)/crio-bench" "$@"

@@ -12,13 +12,10 @@ cd "$(dirname "$0")/.."
 
 Scripts/install-deps.sh
 
-# A static Swift runtime: nodes need not have the Swift toolchain, and the
-# daemon starts faster without dynamic relocation of the Swift libraries.
 echo "building crio (release)..."
-swift build -c release --static-swift-stdlib --product crio
-# Installed stripped (less than half the size); the debug info goes beside
+built="$(Scripts/release-build.sh crio)/crio"
+# Installed stripped (a quarter of the size); the debug info goes beside
 # it in /usr/local/lib/debug, where the binary's debuglink and gdb find it.
-built="$(swift build -c release --static-swift-stdlib --show-bin-path)/crio"
 mkdir -p /usr/local/lib/debug
 objcopy --only-keep-debug --compress-debug-sections "$built" /usr/local/lib/debug/crio.debug
 chmod 0644 /usr/local/lib/debug/crio.debug

@@ -21,8 +21,7 @@ for tool in dpkg-deb objcopy strip gzip readelf; do
 done
 
 # A static Swift runtime: nothing of Swift on the node.
-swift build -c release --static-swift-stdlib --product crio
-bin="$(swift build -c release --static-swift-stdlib --show-bin-path)/crio"
+bin="$(Scripts/release-build.sh crio)/crio"
 upstream=$("$bin" version --json | sed -n 's/.*"version":"\([^"]*\)".*/\1/p')
 [ -n "$upstream" ] || { echo "package.sh: cannot read the version from crio version --json" >&2; exit 1; }
 version="$upstream-$revision"
