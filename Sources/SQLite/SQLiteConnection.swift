@@ -21,12 +21,8 @@ public final class SQLiteConnection {
     handle = opened
     sqlite3_extended_result_codes(handle, 1)
     sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)
-    do {
-      try execute("PRAGMA foreign_keys = ON")
-    } catch {
-      sqlite3_close_v2(handle)
-      throw error
-    }
+    // Fully initialised by now: on a throw, deinit closes the handle.
+    try execute("PRAGMA foreign_keys = ON")
   }
 
   deinit {

@@ -29,16 +29,7 @@ struct FoundationBench: AsyncParsableCommand {
 
   func run() async throws {
     print("binary: \(CrioBinary.path)")
-    var startTimes: [Duration] = []
-    for _ in 0..<starts {
-      let began = ContinuousClock.now
-      let daemon = try DaemonProcess()
-      try await daemon.waitUntilReady(timeout: .seconds(30), settled: false)
-      startTimes.append(ContinuousClock.now - began)
-      _ = await daemon.stop()
-      await daemon.cleanUp()
-    }
-    report("cold start to socket ready", startTimes)
+    report("cold start to socket ready", try await coldStarts(starts))
 
     let daemon = try DaemonProcess()
     defer { Task { await daemon.cleanUp() } }
@@ -54,6 +45,20 @@ struct FoundationBench: AsyncParsableCommand {
     _ = await daemon.stop()
     await daemon.cleanUp()
   }
+}
+
+/// Times `count` daemon starts, each from exec to its socket answering.
+func coldStarts(_ count: Int) async throws -> [Duration] {
+  var samples: [Duration] = []
+  for _ in 0..<count {
+    let began = ContinuousClock.now
+    let daemon = try DaemonProcess()
+    try await daemon.waitUntilReady(timeout: .seconds(30), settled: false)
+    samples.append(ContinuousClock.now - began)
+    _ = await daemon.stop()
+    await daemon.cleanUp()
+  }
+  return samples
 }
 
 /// Times `calls` Version round trips on one connection, after `warmUp`

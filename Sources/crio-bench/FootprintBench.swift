@@ -34,16 +34,7 @@ struct FootprintBench: AsyncParsableCommand {
     guard strip.status == 0 else { throw ValidationError("strip failed: \(strip.stderr)") }
     print("binary: \(megabytes(fileSize(binary))) MB built, \(megabytes(fileSize(stripped))) MB installed (stripped)  [before: \(Self.before["binary"]!)]")
 
-    var startTimes: [Duration] = []
-    for _ in 0..<starts {
-      let began = ContinuousClock.now
-      let daemon = try DaemonProcess()
-      try await daemon.waitUntilReady(timeout: .seconds(30), settled: false)
-      startTimes.append(ContinuousClock.now - began)
-      _ = await daemon.stop()
-      await daemon.cleanUp()
-    }
-    report("cold start to socket ready", startTimes)
+    report("cold start to socket ready", try await coldStarts(starts))
     print("  [before: \(Self.before["start"]!)]")
 
     try await RegistryServer.withRunning { registry in

@@ -205,7 +205,16 @@ import Testing
         try await start(cri, id)
         return (pod, id)
       } whileDown: { daemon, started in
-        // The monitor first (so no exit is recorded), then runc's state with the process.
+        // The monitor first, and gone (so no exit is recorded: SIGKILL lands
+        // when it is next scheduled), then runc's state with the process.
+        let monitors = daemon.processes().filter { ((try? Files.read("/proc/\($0)/comm")) ?? "").hasPrefix("conmon") }
+        #expect(!monitors.isEmpty)
+        for process in monitors { kill(process, SIGKILL) }
+        func running(_ process: pid_t) -> Bool {
+          guard let stat = try? Files.read("/proc/\(process)/stat") else { return false }
+          return !stat.contains(") Z ")
+        }
+        for _ in 0..<500 where monitors.contains(where: running) { try await Task.sleep(for: .milliseconds(10)) }
         for process in daemon.processes() { kill(process, SIGKILL) }
         _ = try await Processes.run(DaemonProcess.runcPath, ["--root", daemon.directory + "/runc", "delete", "--force", started.1])
         #expect(Files.kind(of: daemon.directory + "/exits/" + started.1) == .missing)
