@@ -115,11 +115,10 @@ public struct Daemon: Sendable {
     _ = crio_set_mmap_threshold(1 << 20)
   }
 
-  /// The soft open-file limit up to the hard one, as Go does at start-up
-  /// for CRI-O and containerd. The daemon holds a descriptor or more per
-  /// pod and stream; and runc (Go 1.19) gets soft == hard from us, which it
-  /// needs: when they differ, Go's own raise inside `runc init` can land
-  /// after the container's `nofile` rlimit was set and undo it.
+  /// The soft open-file limit up to the hard one, as Go's start-up does for
+  /// CRI-O and containerd: the daemon holds a descriptor or more per pod
+  /// and stream, and conmon, runc and containers without `default_ulimits`
+  /// inherit the same limits they would under CRI-O.
   static func raiseOpenFileLimit() {
     var limit = rlimit()
     guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
