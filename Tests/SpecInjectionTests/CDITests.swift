@@ -62,30 +62,24 @@ import Testing
     ])
   }
 
-  struct BadSpec: Sendable, CustomStringConvertible {
-    var text: String
-    var reason: String
-    var description: String { reason }
-  }
-
   static let badSpecs = [
-    BadSpec(text: "", reason: "no spec data"),
-    BadSpec(text: "cdiVersion: [", reason: "did not find expected node content"),
-    BadSpec(text: "cdiVersion: 9.9.9\nkind: a.com/b\ndevices: []", reason: "invalid cdiVersion \"9.9.9\""),
-    BadSpec(text: "cdiVersion: 0.5.0\nkind: nokind\ndevices: []", reason: "invalid kind \"nokind\""),
-    BadSpec(text: "cdiVersion: 0.5.0\nkind: a.com/b\nextra: 1", reason: "unknown field \"extra\""),
-    BadSpec(text: "cdiVersion: 0.5.0\nkind: a.com/b\nkind: a.com/c", reason: "appears twice"),
-    BadSpec(text: "cdiVersion: 0.5.0\nkind: a.com/b\ndevices:\n- name: x\n", reason: "device \"x\" has no container edits"),
-    BadSpec(text: "cdiVersion: 0.5.0\nkind: a.com/b\ndevices:\n- name: x\n  containerEdits: {env: [A=1]}\n- name: x\n  containerEdits: {env: [A=1]}", reason: "defined twice"),
-    BadSpec(text: "cdiVersion: 0.5.0\nkind: a.com/b\ndevices:\n- name: -x\n  containerEdits: {env: [A=1]}", reason: "must start with a letter or digit"),
-    BadSpec(text: "cdiVersion: 0.5.0\nkind: a.com/b\ncontainerEdits: {env: [\"=1\"]}", reason: "invalid environment variable"),
-    BadSpec(text: "cdiVersion: 0.5.0\nkind: a.com/b\ncontainerEdits: {hooks: [{hookName: prestop, path: /x}]}", reason: "invalid hook name \"prestop\""),
-    BadSpec(text: "cdiVersion: 0.5.0\nkind: a.com/b\ncontainerEdits: {deviceNodes: [{path: /dev/x, type: z}]}", reason: "invalid type \"z\""),
-    BadSpec(text: "cdiVersion: 0.5.0\nkind: a.com/b\ncontainerEdits: {deviceNodes: [{path: /dev/x, major: one}]}", reason: "major must be an integer"),
-    BadSpec(text: "cdiVersion: 0.5.0\nkind: a.com/b\ncontainerEdits: {mounts: [{hostPath: /x}]}", reason: "empty container path"),
+    BadInput(text: "", reason: "no spec data"),
+    BadInput(text: "cdiVersion: [", reason: "did not find expected node content"),
+    BadInput(text: "cdiVersion: 9.9.9\nkind: a.com/b\ndevices: []", reason: "invalid cdiVersion \"9.9.9\""),
+    BadInput(text: "cdiVersion: 0.5.0\nkind: nokind\ndevices: []", reason: "invalid kind \"nokind\""),
+    BadInput(text: "cdiVersion: 0.5.0\nkind: a.com/b\nextra: 1", reason: "unknown field \"extra\""),
+    BadInput(text: "cdiVersion: 0.5.0\nkind: a.com/b\nkind: a.com/c", reason: "appears twice"),
+    BadInput(text: "cdiVersion: 0.5.0\nkind: a.com/b\ndevices:\n- name: x\n", reason: "device \"x\" has no container edits"),
+    BadInput(text: "cdiVersion: 0.5.0\nkind: a.com/b\ndevices:\n- name: x\n  containerEdits: {env: [A=1]}\n- name: x\n  containerEdits: {env: [A=1]}", reason: "defined twice"),
+    BadInput(text: "cdiVersion: 0.5.0\nkind: a.com/b\ndevices:\n- name: -x\n  containerEdits: {env: [A=1]}", reason: "must start with a letter or digit"),
+    BadInput(text: "cdiVersion: 0.5.0\nkind: a.com/b\ncontainerEdits: {env: [\"=1\"]}", reason: "invalid environment variable"),
+    BadInput(text: "cdiVersion: 0.5.0\nkind: a.com/b\ncontainerEdits: {hooks: [{hookName: prestop, path: /x}]}", reason: "invalid hook name \"prestop\""),
+    BadInput(text: "cdiVersion: 0.5.0\nkind: a.com/b\ncontainerEdits: {deviceNodes: [{path: /dev/x, type: z}]}", reason: "invalid type \"z\""),
+    BadInput(text: "cdiVersion: 0.5.0\nkind: a.com/b\ncontainerEdits: {deviceNodes: [{path: /dev/x, major: one}]}", reason: "major must be an integer"),
+    BadInput(text: "cdiVersion: 0.5.0\nkind: a.com/b\ncontainerEdits: {mounts: [{hostPath: /x}]}", reason: "empty container path"),
   ]
 
-  @Test(arguments: badSpecs) func aBadSpecIsRefusedWithItsReason(_ bad: BadSpec) {
+  @Test(arguments: badSpecs) func aBadSpecIsRefusedWithItsReason(_ bad: BadInput) {
     do {
       _ = try CDISpec(parsing: Array(bad.text.utf8))
       Issue.record("accepted: \(bad.text)")

@@ -19,28 +19,22 @@ import Testing
     #expect(hook.stages == [.prestart, .poststop])
   }
 
-  struct BadFile: Sendable, CustomStringConvertible {
-    var text: String
-    var reason: String
-    var description: String { reason }
-  }
-
   static let badFiles = [
-    BadFile(text: "not json", reason: "version check"),
-    BadFile(text: #"{"hook": {"path": "/bin/true"}, "stages": ["prestart"]}"#, reason: "hook: Expected to decode String"),
-    BadFile(text: #"{"version": "2.0.0", "hook": {"path": "/bin/true"}, "stages": ["prestart"]}"#, reason: "unrecognized hook version \"2.0.0\""),
-    BadFile(text: #"{"version": "0.1.0", "hook": "/bin/true", "stage": ["prestart"], "stages": ["prestart"]}"#, reason: "cannot set both 'stage' and 'stages'"),
-    BadFile(text: #"{"hook": "/bin/true"}"#, reason: "missing required property: stages"),
-    BadFile(text: #"{"version": "1.0.0", "hook": {"path": ""}, "when": {"always": true}, "stages": ["prestart"]}"#, reason: "missing required property: hook.path"),
-    BadFile(text: #"{"version": "1.0.0", "when": {"always": true}, "stages": ["prestart"]}"#, reason: "missing required property: hook"),
-    BadFile(text: #"{"version": "1.0.0", "hook": {"path": "/missing"}, "when": {"always": true}, "stages": ["prestart"]}"#, reason: "/missing does not exist"),
-    BadFile(text: #"{"version": "1.0.0", "hook": {"path": "/bin/true"}, "when": {"always": true}}"#, reason: "missing required property: stages"),
-    BadFile(text: #"{"version": "1.0.0", "hook": {"path": "/bin/true"}, "when": {"always": true}, "stages": ["prestop"]}"#, reason: "unknown stage \"prestop\""),
-    BadFile(text: #"{"version": "1.0.0", "hook": {"path": "/bin/true"}, "when": {"commands": ["(unclosed"]}, "stages": ["prestart"]}"#, reason: "invalid command \"(unclosed\""),
-    BadFile(text: #"{"version": "1.0.0", "hook": {"path": "/bin/true"}, "when": {"annotations": {"a": "[z-a]"}}, "stages": ["prestart"]}"#, reason: "invalid annotation value"),
+    BadInput(text: "not json", reason: "version check"),
+    BadInput(text: #"{"hook": {"path": "/bin/true"}, "stages": ["prestart"]}"#, reason: "hook: Expected to decode String"),
+    BadInput(text: #"{"version": "2.0.0", "hook": {"path": "/bin/true"}, "stages": ["prestart"]}"#, reason: "unrecognized hook version \"2.0.0\""),
+    BadInput(text: #"{"version": "0.1.0", "hook": "/bin/true", "stage": ["prestart"], "stages": ["prestart"]}"#, reason: "cannot set both 'stage' and 'stages'"),
+    BadInput(text: #"{"hook": "/bin/true"}"#, reason: "missing required property: stages"),
+    BadInput(text: #"{"version": "1.0.0", "hook": {"path": ""}, "when": {"always": true}, "stages": ["prestart"]}"#, reason: "missing required property: hook.path"),
+    BadInput(text: #"{"version": "1.0.0", "when": {"always": true}, "stages": ["prestart"]}"#, reason: "missing required property: hook"),
+    BadInput(text: #"{"version": "1.0.0", "hook": {"path": "/missing"}, "when": {"always": true}, "stages": ["prestart"]}"#, reason: "/missing does not exist"),
+    BadInput(text: #"{"version": "1.0.0", "hook": {"path": "/bin/true"}, "when": {"always": true}}"#, reason: "missing required property: stages"),
+    BadInput(text: #"{"version": "1.0.0", "hook": {"path": "/bin/true"}, "when": {"always": true}, "stages": ["prestop"]}"#, reason: "unknown stage \"prestop\""),
+    BadInput(text: #"{"version": "1.0.0", "hook": {"path": "/bin/true"}, "when": {"commands": ["(unclosed"]}, "stages": ["prestart"]}"#, reason: "invalid command \"(unclosed\""),
+    BadInput(text: #"{"version": "1.0.0", "hook": {"path": "/bin/true"}, "when": {"annotations": {"a": "[z-a]"}}, "stages": ["prestart"]}"#, reason: "invalid annotation value"),
   ]
 
-  @Test(arguments: badFiles) func aBadFileIsRefusedWithItsReason(_ bad: BadFile) {
+  @Test(arguments: badFiles) func aBadFileIsRefusedWithItsReason(_ bad: BadInput) {
     do {
       _ = try HookFile(parsing: Self.file(bad.text), exists: { $0 != "/missing" })
       Issue.record("accepted: \(bad.text)")
