@@ -226,7 +226,8 @@ let package = Package(
       linkerSettings: [
         .unsafeFlags(
           [
-            "-use-ld=bfd", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+            "-use-ld=bfd", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "-z", "-Xlinker", "relro", "-Xlinker", "-z", "-Xlinker", "now",
+            "-Xlinker", "-T", "-Xlinker", "\(Context.packageDirectory)/Sources/crio/Link/rodata.ld",
             "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/crio/Link/exports.map",
           ], .when(configuration: .release))
       ]

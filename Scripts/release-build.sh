@@ -9,8 +9,10 @@
 #   linker's --gc-sections drops those nothing uses: together a tenth of
 #   the installed binary, with no slower start-up or RPCs (bench.sh
 #   footprint and foundation print the figures).
-# The link itself (GNU ld with packed relocations, no exported
-# symbols) is in Package.swift, on the crio target.
+# The link itself (GNU ld with packed relocations, full RELRO, no
+# exported symbols) is in Package.swift, on the crio target; the daemon's
+# hardening is checked here, since a change of linker or layout can lose
+# it without any test failing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 flags=(
@@ -21,4 +23,16 @@ flags=(
 for product in "${@:-crio}"; do
   swift build "${flags[@]}" --product "$product" >&2
 done
-swift build "${flags[@]}" --show-bin-path
+bin=$(swift build "${flags[@]}" --show-bin-path)
+if [[ " ${*:-crio} " == *" crio "* ]]; then
+  # Full RELRO: a read-only GOT after start-up; and no writable code.
+  headers=$(readelf -lW -d "$bin/crio")
+  for wanted in GNU_RELRO BIND_NOW PIE; do
+    grep -q "$wanted" <<<"$headers" || { echo "release-build: $bin/crio lacks $wanted" >&2; exit 1; }
+  done
+  if grep -E '^\s+LOAD' <<<"$headers" | grep -q 'RWE'; then
+    echo "release-build: $bin/crio has a writable and executable segment" >&2
+    exit 1
+  fi
+fi
+echo "$bin"

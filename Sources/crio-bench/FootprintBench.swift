@@ -44,6 +44,7 @@ struct FootprintBench: AsyncParsableCommand {
         try await daemon.waitUntilReady(timeout: .seconds(30))
         try await Task.sleep(for: .seconds(1))
         print("idle after start: \(memory(daemon.pid))  [before: \(Self.idleBefore)]")
+        printMappings(daemon.pid)
         try await CRIConnection.with(socket: daemon.socket) { cri in
           let image = "\(registry.host)/footprint:1"
           _ = try await cri.image.pullImage(.with { $0.image.image = image })
@@ -66,6 +67,31 @@ struct FootprintBench: AsyncParsableCommand {
     }
     let fileBacked = kibibytes("Rss", pid, in: "smaps_rollup") - kibibytes("Anonymous", pid, in: "smaps_rollup")
     return figures.joined(separator: ", ") + " MiB (file-backed \(mebibytes(fileBacked)) MiB)"
+  }
+
+  /// Resident pages by what they map (smaps): the binary's code, its
+  /// writable data, each shared library, the heap and other anonymous memory.
+  func printMappings(_ pid: pid_t) {
+    guard let smaps = try? Files.read("/proc/\(pid)/smaps") else { return }
+    var totals: [String: (rss: Int, pss: Int)] = [:]
+    var current = ""
+    for line in smaps.split(separator: "\n") {
+      let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+      if let first = fields.first, first.contains("-"), fields.count >= 5 {
+        let permissions = fields[1]
+        let name = fields.count > 5 ? String(fields[5...].joined(separator: " ")) : "[anonymous]"
+        let file = name.hasPrefix("/") ? String(name.split(separator: "/").last ?? "") : name
+        current = file.hasPrefix("crio") || !name.hasPrefix("/") ? "\(file) \(permissions)" : file
+      } else if fields.count >= 2, fields[0] == "Rss:" || fields[0] == "Pss:", let kib = Int(fields[1]) {
+        var entry = totals[current] ?? (0, 0)
+        if fields[0] == "Rss:" { entry.rss += kib } else { entry.pss += kib }
+        totals[current] = entry
+      }
+    }
+    print("  resident by mapping (RSS / PSS MiB):")
+    for (name, entry) in totals.sorted(by: { $0.value.rss > $1.value.rss }).prefix(14) where entry.rss >= 64 {
+      print("    \(mebibytes(entry.rss)) / \(mebibytes(entry.pss))  \(name)")
+    }
   }
 
   func fileSize(_ path: String) -> Int {
