@@ -116,7 +116,7 @@ enum ConfigSchema {
     .string("crio.image", "signature_policy_dir", "Directory of per-namespace signature policies (<namespace>.json).", \.image.signaturePolicyDir, check: Check.absolutePathOrEmpty),
     .strings("crio.image", "insecure_registries", "Registries pulled from without TLS verification.", \.image.insecureRegistries),
     .string("crio.image", "image_volumes", "Image VOLUMEs: \"mkdir\" creates them, \"bind\" bind-mounts them, \"ignore\" skips them.", \.image.imageVolumes, check: Check.oneOf(["mkdir", "bind", "ignore"])),
-    .string("crio.image", "big_files_temporary_dir", "Directory for large temporary files during pulls (\"\" = the system default).", \.image.bigFilesTemporaryDir, check: Check.absolutePathOrEmpty),
+    .string("crio.image", "big_files_temporary_dir", "Where CRI-O stages layer downloads. Here layers stream from the registry straight into storage, so nothing big is staged and any directory is accepted; start-up removes downloads an earlier build of this daemon left there.", \.image.bigFilesTemporaryDir, check: Check.absolutePathOrEmpty),
     .bool("crio.image", "auto_reload_registries", "Reload registries.conf when it changes.", \.image.autoReloadRegistries),
     .string("crio.image", "pull_progress_timeout", "Cancel a pull that makes no progress for this Go duration (\"0s\" = never).", \.image.pullProgressTimeout, check: Check.nonNegativeGoDuration),
     .int("crio.image", "max_parallel_downloads", "Layers downloaded at once per pull (this daemon's key, not CRI-O's).", \.image.maxParallelDownloads, check: Check.atLeast(1)),

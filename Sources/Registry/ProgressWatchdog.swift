@@ -2,13 +2,24 @@ import Synchronization
 
 /// When data last arrived, shared between a download and its watchdog.
 final class ProgressMeter: Sendable {
-  private let last = Mutex(ContinuousClock.now)
+  private let state = Mutex((last: ContinuousClock.now, held: false))
 
   func touch() {
-    last.withLock { $0 = .now }
+    state.withLock { $0.last = .now }
   }
 
-  var idle: Duration { ContinuousClock.now - last.withLock { $0 } }
+  /// Time since the last touch; none while `holding` runs.
+  var idle: Duration {
+    state.withLock { $0.held ? .zero : ContinuousClock.now - $0.last }
+  }
+
+  /// Runs `body`, a wait on our own side (a consumer catching up), during
+  /// which the source is not stalling; the clock restarts when it ends.
+  func holding<T>(_ body: () async throws -> T) async rethrows -> T {
+    state.withLock { $0.held = true }
+    defer { state.withLock { $0 = (last: .now, held: false) } }
+    return try await body()
+  }
 }
 
 /// Thrown by the watchdog when nothing arrived for the whole timeout.

@@ -2,15 +2,32 @@ import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 import OCI
+import Support
 
 extension RegistryClient {
-  /// Streams a blob into `destination` (created or truncated, mode 0600),
-  /// hashing as it goes, so memory stays flat whatever the size. The file is
-  /// removed on any failure: a digest or size mismatch (`.digestMismatch`),
-  /// no data for `progressTimeout` once the response started (`.noProgress`),
-  /// or cancellation of the calling task (`.cancelled`).
+  /// Streams a blob into `pipe` as it arrives, hashing as it goes, so the
+  /// consumer (a layer being unpacked) works while the download runs and
+  /// memory stays flat whatever the size. The pipe is finished only when
+  /// size and digest matched; on any failure it is failed with the reason
+  /// and the error thrown: a digest or size mismatch (`.digestMismatch`), no
+  /// data for `progressTimeout` once the response started (`.noProgress`),
+  /// or cancellation of the calling task (`.cancelled`). A consumer that
+  /// abandons the pipe stops the download.
   public func fetchBlob(
-    _ endpoint: Endpoint, digest: Digest, expectedSize: Int64?, credentials: Credentials?, to destination: String,
+    _ endpoint: Endpoint, digest: Digest, expectedSize: Int64?, credentials: Credentials?, into pipe: BytePipe,
+    progressTimeout: Duration?
+  ) async throws(RegistryError) {
+    do throws(RegistryError) {
+      try await download(endpoint, digest: digest, expectedSize: expectedSize, credentials: credentials, into: pipe, progressTimeout: progressTimeout)
+      pipe.finish()
+    } catch {
+      pipe.fail("\(error)")
+      throw error
+    }
+  }
+
+  private func download(
+    _ endpoint: Endpoint, digest: Digest, expectedSize: Int64?, credentials: Credentials?, into pipe: BytePipe,
     progressTimeout: Duration?
   ) async throws(RegistryError) {
     let what = "blob \(endpoint)@\(digest)"
@@ -23,46 +40,51 @@ extension RegistryClient {
     }
     do {
       try await withProgressTimeout(progressTimeout) { meter async throws -> Void in
-        try await Self.stream(response.body, to: destination, digest: digest, expectedSize: expectedSize, meter: meter)
+        try await Self.stream(response.body, into: pipe, digest: digest, expectedSize: expectedSize, meter: meter)
       }
     } catch is StalledError {
       throw .noProgress(seconds: max(1, progressTimeout?.wholeSeconds ?? 0))
+    } catch is BytePipe.Abandoned {
+      throw .cancelled
     } catch {
       throw mapStreamError(error, what: what, host: endpoint.host)
     }
   }
 
-  /// Writes the body to the file, checking size and digest; deletes the file
-  /// unless everything matched.
+  /// Hands the body to the pipe chunk by chunk, checking size and digest.
   static func stream(
-    _ body: HTTPClientResponse.Body, to destination: String, digest: Digest, expectedSize: Int64?, meter: ProgressMeter
+    _ body: HTTPClientResponse.Body, into pipe: BytePipe, digest: Digest, expectedSize: Int64?, meter: ProgressMeter
   ) async throws {
-    let file = try BlobFile(creating: destination)
-    do {
-      var hasher = ContentHasher(for: digest)
-      var received: Int64 = 0
-      for try await chunk in body {
-        meter.touch()
-        received += Int64(chunk.readableBytes)
-        if let expectedSize, received > expectedSize {
-          throw RegistryError.digestMismatch(expected: digest, actual: "more than the \(expectedSize) bytes expected")
-        }
-        try chunk.withUnsafeReadableBytes { bytes throws(RegistryError) in
-          hasher.update(bytes)
-          try file.write(bytes)
-        }
+    var hasher = ContentHasher(for: digest)
+    var received: Int64 = 0
+    for try await chunk in body {
+      meter.touch()
+      received += Int64(chunk.readableBytes)
+      if let expectedSize, received > expectedSize {
+        throw RegistryError.digestMismatch(expected: digest, actual: "more than the \(expectedSize) bytes expected")
       }
-      // A cancelled body stream can end early without an error.
-      if Task.isCancelled { throw RegistryError.cancelled }
-      if let expectedSize, received != expectedSize {
-        throw RegistryError.digestMismatch(expected: digest, actual: "\(received) bytes, \(expectedSize) expected")
-      }
-      let actual = hasher.finalize()
-      guard actual == digest else { throw RegistryError.digestMismatch(expected: digest, actual: actual.description) }
-      try file.finish()
-    } catch {
-      file.discard()
-      throw error
+      chunk.withUnsafeReadableBytes { hasher.update($0) }
+      // Waiting for the consumer is not the registry stalling.
+      try await meter.holding { try await pipe.send(chunk) }
     }
+    // A cancelled body stream can end early without an error.
+    if Task.isCancelled { throw RegistryError.cancelled }
+    if let expectedSize, received != expectedSize {
+      throw RegistryError.digestMismatch(expected: digest, actual: "\(received) bytes, \(expectedSize) expected")
+    }
+    let actual = hasher.finalize()
+    guard actual == digest else { throw RegistryError.digestMismatch(expected: digest, actual: actual.description) }
+  }
+}
+
+/// A network buffer handed to a BytePipe as it is: no copy until the consumer's.
+extension ByteBuffer: ByteChunk {
+  public var byteCount: Int { readableBytes }
+
+  public func copyBytes(from offset: Int, into destination: UnsafeMutableRawBufferPointer) -> Int {
+    let length = Swift.min(destination.count, readableBytes - offset)
+    guard length > 0 else { return 0 }
+    withUnsafeReadableBytes { destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<offset + length])) }
+    return length
   }
 }

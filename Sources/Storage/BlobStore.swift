@@ -6,8 +6,9 @@ import Musl
 import OCI
 import Support
 
-/// Content-addressed blobs (manifests, configs, compressed layers) under
-/// `root/blobs/<algorithm>/<hex>`, with downloads staged in `root/tmp`.
+/// Content-addressed blobs (manifests and configs) under
+/// `root/blobs/<algorithm>/<hex>`, each written to `root/tmp` first. Layers
+/// are not kept as blobs: they stream from the registry into LayerStore.
 ///
 /// A blob file appears only by an atomic link of a complete, verified file, so
 /// a reader never sees half a blob and a crash leaves only temp files, which
@@ -16,32 +17,25 @@ public final class BlobStore: Sendable {
   public let root: String
   let blobs: String
   let tmp: String
-  /// `big_files_temporary_dir`: where layer downloads are staged (nil: root/tmp).
-  let downloads: String?
+  /// `big_files_temporary_dir`, where earlier builds of this daemon staged layer
+  /// downloads; only their leftovers are looked for there now.
+  let formerDownloads: String?
 
-  public init(root: String, downloadDirectory: String? = nil) throws(StorageError) {
+  public init(root: String, formerDownloadDirectory: String? = nil) throws(StorageError) {
     self.root = root
     blobs = root + "/blobs"
     tmp = root + "/tmp"
-    downloads = downloadDirectory.flatMap { $0.isEmpty ? nil : $0 }
+    formerDownloads = formerDownloadDirectory.flatMap { $0.isEmpty ? nil : $0 }
     do {
       try StorageDirectories.make(root, blobs, blobs + "/sha256", blobs + "/sha512", tmp)
-      if let downloads { try Files.makeDirectories(downloads, mode: 0o700) }
     } catch {
       throw .io(error)
     }
   }
 
-  /// Names of downloads staged outside root/tmp, so start-up removes ours
-  /// alone from a directory others may share (/var/tmp).
-  static let downloadPrefix = "crio-layer-"
-
-  /// A fresh path for a layer download, which is unpacked and then removed:
-  /// in `big_files_temporary_dir` when one is set (a bigger or faster disk).
-  public func downloadPath() -> String {
-    guard let downloads else { return temporaryPath() }
-    return StorageDirectories.uniquePath(in: downloads, prefix: Self.downloadPrefix)
-  }
+  /// The names layer downloads had in `big_files_temporary_dir`, so start-up
+  /// removes ours alone from a directory others may share (/var/tmp).
+  static let formerDownloadPrefix = "crio-layer-"
 
   public func path(of digest: Digest) -> String {
     "\(blobs)/\(digest.algorithm)/\(digest.hex)"
@@ -135,13 +129,15 @@ public final class BlobStore: Sendable {
     DirectoryTree.usage(of: blobs)
   }
 
-  /// Empties root/tmp: partial downloads and unpack staging left by a crash.
-  /// Call at start, before any pull runs (a pull in progress stages there too).
+  /// Empties root/tmp: partial blobs and unpack staging left by a crash,
+  /// and removes layer downloads an earlier release left in
+  /// `big_files_temporary_dir`. Call at start, before any pull runs (a pull
+  /// in progress stages there too).
   public func cleanUpIncomplete() {
     StorageDirectories.empty(tmp)
-    if let downloads {
-      for name in (try? Files.list(downloads)) ?? [] where name.hasPrefix(Self.downloadPrefix) {
-        unlink(downloads + "/" + name)
+    if let formerDownloads {
+      for name in (try? Files.list(formerDownloads)) ?? [] where name.hasPrefix(Self.formerDownloadPrefix) {
+        unlink(formerDownloads + "/" + name)
       }
     }
   }

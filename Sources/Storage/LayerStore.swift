@@ -97,6 +97,13 @@ public final class LayerStore: Sendable {
   /// when two unpacks of one chain race, the first rename wins and the other's
   /// work is dropped.
   public func unpack(blob: String, compression: LayerCompression, expectedDiffID: Digest, chainID: Digest) throws(StorageError) -> UnpackedLayer {
+    try unpack(.file(blob), expectedDiffID: expectedDiffID, chainID: chainID)
+  }
+
+  /// Unpacks a layer as `unpack(blob:…)` does, from a file or from a
+  /// download as it arrives; a download's layer is kept only once its
+  /// producer has ended the stream as good (its digest matched).
+  public func unpack(_ source: LayerSource, expectedDiffID: Digest, chainID: Digest) throws(StorageError) -> UnpackedLayer {
     if let existing = try layer(chainID: chainID) { return existing }
     let staging = StorageDirectories.uniquePath(in: tmp, prefix: "layer-\(chainID.short)-")
     // Owner-only while half written: setuid binaries must not be reachable.
@@ -105,7 +112,7 @@ public final class LayerStore: Sendable {
       guard mkdir(staging + "/diff", 0o755) == 0, chmod(staging + "/diff", 0o755) == 0 else {
         throw StorageError.io(SystemError("mkdir", path: staging + "/diff"))
       }
-      let content = try Self.unpack(blob: blob, into: staging + "/diff")
+      let content = try Self.unpack(source, into: staging + "/diff")
       guard content.diffID == expectedDiffID else {
         throw StorageError.diffIDMismatch(expected: expectedDiffID, actual: content.diffID)
       }
@@ -137,13 +144,20 @@ public final class LayerStore: Sendable {
   public static func unpack(blob: String, into directory: String) throws(StorageError) -> (
     diffID: Digest, size: UInt64, tarSize: UInt64
   ) {
-    let stream = try DecompressedStream(blob: blob)
+    try unpack(.file(blob), into: directory)
+  }
+
+  static func unpack(_ source: LayerSource, into directory: String) throws(StorageError) -> (
+    diffID: Digest, size: UInt64, tarSize: UInt64
+  ) {
+    let stream = try DecompressedStream(source: source)
     var unpacker = try LayerUnpacker(into: directory)
     do {
       let tar = try TarStream(source: stream)
       try unpacker.unpack(tar)
     }
     try stream.drain()
+    try stream.drainSource()
     return (stream.digest(), unpacker.contentBytes, stream.length)
   }
 

@@ -8,15 +8,26 @@ import Musl
 import OCI
 import Support
 
+/// Where a layer's compressed bytes come from.
+public enum LayerSource: Sendable {
+  /// A blob file on disk.
+  case file(String)
+  /// A download still arriving: its producer's `finish()` says the blob
+  /// matched its digest, and only then does the stream end.
+  case stream(BytePipe)
+}
+
 /// The first stage of reading a layer: libarchive's "raw" format with the
 /// gzip and zstd filters turns the blob into the uncompressed tar stream, which
 /// is hashed here as it passes (that hash is the diffID) and handed on, chunk
-/// by chunk, to the tar parser. Memory stays at one buffer whatever the layer's
-/// size. Compression is detected from the bytes, as containers/storage does,
-/// so a mislabelled media type still unpacks (the diffID check still holds).
+/// by chunk, to the tar parser. Memory stays at two buffers whatever the
+/// layer's size. Compression is detected from the bytes, as containers/storage
+/// does, so a mislabelled media type still unpacks (the diffID check still holds).
 final class DecompressedStream {
   private let archive: OpaquePointer
-  private let file: Int32
+  private let source: Source
+  /// Compressed bytes on their way to the decompressor.
+  let input: UnsafeMutableRawBufferPointer
   private let buffer: UnsafeMutableRawBufferPointer
   private var hasher = SHA256()
   /// Bytes of uncompressed tar seen so far.
@@ -26,37 +37,90 @@ final class DecompressedStream {
   private(set) var failure: String?
   private var finished = false
 
-  init(blob: String) throws(StorageError) {
-    let fd = open(blob, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else {
-      throw errno == ENOENT ? .notFound("layer blob \(blob)") : .io(SystemError("open", path: blob))
+  private enum Source {
+    case file(Int32)
+    case stream(BytePipe)
+  }
+
+  init(source: LayerSource) throws(StorageError) {
+    switch source {
+    case .file(let blob):
+      let fd = open(blob, O_RDONLY | O_CLOEXEC)
+      guard fd >= 0 else {
+        throw errno == ENOENT ? .notFound("layer blob \(blob)") : .io(SystemError("open", path: blob))
+      }
+      self.source = .file(fd)
+    case .stream(let pipe):
+      self.source = .stream(pipe)
     }
     guard let archive = archive_read_new() else {
-      close(fd)
+      if case .file(let fd) = self.source { close(fd) }
       throw .archive("cannot allocate a reader")
     }
-    self.file = fd
     self.archive = archive
+    input = .allocate(byteCount: 1 << 17, alignment: 16)
     buffer = .allocate(byteCount: 1 << 17, alignment: 16)
     archive_read_support_filter_gzip(archive)
     archive_read_support_filter_zstd(archive)
     archive_read_support_format_raw(archive)
-    guard archive_read_open_fd(archive, fd, 1 << 17) == ARCHIVE_OK else {
-      throw .archive(Self.message(archive))
+    // The archive is freed in deinit, before this object goes.
+    let client = Unmanaged.passUnretained(self).toOpaque()
+    guard archive_read_open(archive, client, nil, compressedRead, nil) == ARCHIVE_OK else {
+      throw .archive(failure ?? Self.message(archive))
     }
     var entry: OpaquePointer?
     let status = archive_read_next_header(archive, &entry)
     if status == ARCHIVE_EOF {
       finished = true
     } else if status != ARCHIVE_OK && status != ARCHIVE_WARN {
-      throw .archive(Self.message(archive))
+      throw .archive(failure ?? Self.message(archive))
+    }
+  }
+
+  convenience init(blob: String) throws(StorageError) {
+    try self.init(source: .file(blob))
+  }
+
+  /// The next compressed bytes into `input`: their count, 0 at the end, or
+  /// -1 with `failure` set.
+  func readCompressed() -> Int {
+    switch source {
+    case .file(let fd):
+      while true {
+        let count = read(fd, input.baseAddress, input.count)
+        if count >= 0 { return count }
+        if errno == EINTR { continue }
+        failure = "read: \(SystemError("read").reason)"
+        return -1
+      }
+    case .stream(let pipe):
+      switch pipe.read(into: input) {
+      case .bytes(let count): return count
+      case .end: return 0
+      case .failed(let reason):
+        failure = reason
+        return -1
+      }
+    }
+  }
+
+  /// Reads the compressed source to its end once the decompressor is done:
+  /// a download's end is its producer's verdict on the digest, which must
+  /// be in before the layer is kept. Bytes past the compressed stream's own
+  /// end are ignored, as libarchive ignores them.
+  func drainSource() throws(StorageError) {
+    while true {
+      let count = readCompressed()
+      if count == 0 { return }
+      if count < 0 { throw .archive(failure ?? "read error") }
     }
   }
 
   deinit {
     archive_read_free(archive)
+    input.deallocate()
     buffer.deallocate()
-    close(file)
+    if case .file(let fd) = source { close(fd) }
   }
 
   /// Decompresses the next chunk into the buffer: its length, 0 at the end,
@@ -65,8 +129,9 @@ final class DecompressedStream {
     if finished { return 0 }
     let count = archive_read_data(archive, buffer.baseAddress, buffer.count)
     if count < 0 {
-      // libarchive's gzip reader fails a missing trailer without a message.
-      failure = archive_error_string(archive).map { String(cString: $0) } ?? "corrupt or truncated compressed data"
+      // A failed source said why already; libarchive's gzip reader fails a
+      // missing trailer without a message.
+      failure = failure ?? archive_error_string(archive).map { String(cString: $0) } ?? "corrupt or truncated compressed data"
       return -1
     }
     if count == 0 {
@@ -167,5 +232,18 @@ private func tarStreamRead(
   let source = Unmanaged<DecompressedStream>.fromOpaque(client).takeUnretainedValue()
   let count = source.fill()
   buffer.pointee = source.chunk
+  return la_ssize_t(count)
+}
+
+/// libarchive's read callback for DecompressedStream: the next compressed bytes.
+private func compressedRead(
+  _ archive: OpaquePointer?,
+  _ client: UnsafeMutableRawPointer?,
+  _ buffer: UnsafeMutablePointer<UnsafeRawPointer?>?
+) -> la_ssize_t {
+  guard let client, let buffer else { return -1 }
+  let stream = Unmanaged<DecompressedStream>.fromOpaque(client).takeUnretainedValue()
+  let count = stream.readCompressed()
+  buffer.pointee = UnsafeRawPointer(stream.input.baseAddress)
   return la_ssize_t(count)
 }

@@ -31,6 +31,25 @@ public enum Blocking {
     try await run(on: spawning, body)
   }
 
+  /// Runs work that may block for as long as some other task takes (a
+  /// layer unpacked as its download arrives) on a thread of its own at the
+  /// pool's priority: in the pool it could wait behind, or hold up, other
+  /// work while its producer is the one that is slow.
+  public static func runOnOwnThread<T: Sendable, E: Error>(_ body: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
+    let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, E>, Never>) in
+      let job: @Sendable () -> Void = {
+        do throws(E) {
+          continuation.resume(returning: .success(try body()))
+        } catch {
+          continuation.resume(returning: .failure(error))
+        }
+      }
+      // Out of threads: the pool still runs it, later.
+      if !Thread({ Blocking.lowerThreadPriority(by: 5); job() }) { pool.submit(job) }
+    }
+    return try result.get()
+  }
+
   private static func run<T: Sendable, E: Error>(
     on pool: ThreadPool, _ body: @escaping @Sendable () throws(E) -> T
   ) async throws(E) -> T {

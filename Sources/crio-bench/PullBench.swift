@@ -31,15 +31,18 @@ struct PullBench: AsyncParsableCommand {
     var times: [Duration] = []
     var growth: [Int] = []
     var peaks: [Int] = []
+    var cpu: [Int] = []
     for _ in 0..<runs {
       let daemon = try DaemonProcess(config: config)
       try await daemon.waitUntilReady(timeout: .seconds(30))
       let before = kibibytes("VmRSS", daemon.pid)
+      let cpuBefore = cpuMilliseconds(daemon.pid)
       let began = ContinuousClock.now
       _ = try await CRIConnection.with(socket: daemon.socket) { cri in
         try await cri.image.pullImage(Runtime_V1_PullImageRequest.with { $0.image.image = "\(registry.host)/bench:1" })
       }
       times.append(ContinuousClock.now - began)
+      cpu.append(cpuMilliseconds(daemon.pid) - cpuBefore)
       growth.append(kibibytes("VmRSS", daemon.pid) - before)
       peaks.append(kibibytes("VmHWM", daemon.pid))
       _ = await daemon.stop()
@@ -48,6 +51,8 @@ struct PullBench: AsyncParsableCommand {
     report("crio PullImage", times)
     let median = times.sorted()[times.count / 2]
     print("throughput: \(megabytesPerSecond(totalBytes, median)) MB/s (median)")
+    // Less noisy than wall time on a shared machine: the daemon's own work.
+    print("daemon CPU time per pull (user + system): median \(cpu.sorted()[cpu.count / 2]) ms")
     print("daemon RSS growth during pull: median \(growth.sorted()[growth.count / 2] / 1024) MiB; peak RSS (VmHWM): median \(peaks.sorted()[peaks.count / 2] / 1024) MiB")
 
     // The same image through skopeo (fetch) + umoci (unpack), if installed.
@@ -75,6 +80,15 @@ struct PullBench: AsyncParsableCommand {
     let ratio = Double(milliseconds(median: times)) / Double(max(1, milliseconds(median: peer)))
     print("ratio crio / (skopeo+umoci): \(Int(ratio * 100))%")
   }
+}
+
+/// A process's user + system CPU time so far (/proc/PID/stat), in ms.
+private func cpuMilliseconds(_ pid: pid_t) -> Int {
+  guard let stat = try? Files.read("/proc/\(pid)/stat"), let end = stat.lastIndex(of: ")") else { return 0 }
+  // Fields after the command name: state is the 3rd field, utime the 14th.
+  let fields = stat[stat.index(after: end)...].split(separator: " ")
+  guard fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12]) else { return 0 }
+  return (user + system) * 1000 / sysconf(Int32(_SC_CLK_TCK))
 }
 
 private func milliseconds(median samples: [Duration]) -> Int64 {

@@ -73,9 +73,10 @@ import Glibc
     }
   }
 
-  /// big_files_temporary_dir: layer downloads are staged there; start-up
-  /// removes the daemon's leftovers from it and leaves everyone else's.
-  @Test func layerDownloadsUseTheBigFilesDirectory() async throws {
+  /// big_files_temporary_dir: layers stream into storage, so a pull stages
+  /// nothing there; start-up removes the downloads earlier builds left and
+  /// leaves everyone else's files.
+  @Test func nothingIsStagedInTheBigFilesDirectory() async throws {
     try await RegistryServer.withRunning { registry in
       try await TestImages.pushBusybox(to: registry)
       var big = ""
@@ -89,7 +90,7 @@ import Glibc
       try await withImageDaemon(registry: registry, prepare: prepare) { cri, _ in
         #expect(try Files.list(big) == ["someone-elses"])
         try await Self.pull(cri, "\(registry.host)/busybox:1", namespace: nil)
-        #expect(try Files.list(big) == ["someone-elses"], "downloads are removed once unpacked")
+        #expect(try Files.list(big) == ["someone-elses"], "nothing is staged")
       }
     }
   }

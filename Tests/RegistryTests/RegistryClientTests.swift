@@ -48,29 +48,28 @@ struct RegistryClientTests {
     }
   }
 
-  @Test func fetchesBlobsToFilesAndIntoMemory() async throws {
+  @Test func fetchesBlobsIntoAPipeAndIntoMemory() async throws {
     try await RegistryServer.withRunning { server in
       let (image, layers) = try await pushTestImage(ImagePusher(host: server.host), repository: "app", layerSizes: [3 << 20])
       try await withClient { client in
-        try await withTemporaryDirectory { directory in
-          let endpoint = Self.endpoint(server, "app")
-          let layer = image.manifest.layers[0]
-          let destination = directory + "/layer"
-          try await client.fetchBlob(
-            endpoint, digest: layer.digest, expectedSize: layer.size, credentials: nil, to: destination,
-            progressTimeout: .seconds(30))
-          #expect(try Files.readBytes(destination) == layers[0])
-          var info = stat()
-          #expect(stat(destination, &info) == 0)
-          #expect(info.st_mode & 0o777 == 0o600)
-          let config = try await client.fetchBlobBytes(endpoint, digest: image.configDigest, credentials: nil)
-          #expect(config == image.configBytes)
-        }
+        let endpoint = Self.endpoint(server, "app")
+        let layer = image.manifest.layers[0]
+        let reader = PipeReader()
+        async let read = reader.readAll()
+        try await client.fetchBlob(
+          endpoint, digest: layer.digest, expectedSize: layer.size, credentials: nil, into: reader.pipe,
+          progressTimeout: .seconds(30))
+        let (bytes, end) = await read
+        #expect(bytes == layers[0])
+        #expect(end == .end)
+        let config = try await client.fetchBlobBytes(endpoint, digest: image.configDigest, credentials: nil)
+        #expect(config == image.configBytes)
       }
     }
   }
 
-  @Test func tamperedBlobIsRejectedAndLeavesNoFile() async throws {
+  /// A tampered blob reaches its consumer, which never sees it end as good.
+  @Test func tamperedBlobIsRejectedAndItsStreamFails() async throws {
     try await RegistryServer.withRunning { server in
       let (image, layers) = try await pushTestImage(ImagePusher(host: server.host), repository: "app", layerSizes: [50_000])
       let layer = image.manifest.layers[0]
@@ -79,41 +78,47 @@ struct RegistryClientTests {
       tampered[1234] ^= 0xff
       try Data(tampered).write(to: URL(fileURLWithPath: server.blobDataPath(layer.digest)))
       try await withClient { client in
-        try await withTemporaryDirectory { directory in
-          let destination = directory + "/layer"
-          let error = await registryError {
-            try await client.fetchBlob(
-              Self.endpoint(server, "app"), digest: layer.digest, expectedSize: layer.size, credentials: nil,
-              to: destination, progressTimeout: nil)
-          }
-          guard case .digestMismatch(let expected, let actual) = error else {
-            Issue.record("expected a digest mismatch, got \(String(describing: error))")
-            return
-          }
-          #expect(expected == layer.digest)
-          #expect(actual == Digest.sha256(of: tampered).description)
-          #expect(!fileExists(destination))
+        let reader = PipeReader()
+        async let read = reader.readAll()
+        let error = await registryError {
+          try await client.fetchBlob(
+            Self.endpoint(server, "app"), digest: layer.digest, expectedSize: layer.size, credentials: nil,
+            into: reader.pipe, progressTimeout: nil)
         }
+        guard case .digestMismatch(let expected, let actual) = error else {
+          Issue.record("expected a digest mismatch, got \(String(describing: error))")
+          return
+        }
+        #expect(expected == layer.digest)
+        #expect(actual == Digest.sha256(of: tampered).description)
+        guard case .failed(let reason) = await read.end else {
+          Issue.record("the stream of a tampered blob ended as good")
+          return
+        }
+        #expect(reason.contains(layer.digest.description), "\(reason)")
       }
     }
   }
 
-  @Test func wrongExpectedSizeIsRejectedAndLeavesNoFile() async throws {
+  @Test func wrongExpectedSizeIsRejectedAndItsStreamFails() async throws {
     try await RegistryServer.withRunning { server in
       let (image, _) = try await pushTestImage(ImagePusher(host: server.host), repository: "app", layerSizes: [4096])
       let layer = image.manifest.layers[0]
       try await withClient { client in
-        try await withTemporaryDirectory { directory in
-          let error = await registryError {
-            try await client.fetchBlob(
-              Self.endpoint(server, "app"), digest: layer.digest, expectedSize: layer.size + 1, credentials: nil,
-              to: directory + "/layer", progressTimeout: nil)
-          }
-          guard case .digestMismatch = error else {
-            Issue.record("expected a size mismatch, got \(String(describing: error))")
-            return
-          }
-          #expect(!fileExists(directory + "/layer"))
+        let reader = PipeReader()
+        async let read = reader.readAll()
+        let error = await registryError {
+          try await client.fetchBlob(
+            Self.endpoint(server, "app"), digest: layer.digest, expectedSize: layer.size + 1, credentials: nil,
+            into: reader.pipe, progressTimeout: nil)
+        }
+        guard case .digestMismatch = error else {
+          Issue.record("expected a size mismatch, got \(String(describing: error))")
+          return
+        }
+        guard case .failed = await read.end else {
+          Issue.record("the stream of a short blob ended as good")
+          return
         }
       }
     }

@@ -185,49 +185,82 @@ struct RegistryTransportTests {
     }
   }
 
-  @Test func stalledBlobFailsWithNoProgressAndLeavesNoFile() async throws {
+  @Test func stalledBlobFailsWithNoProgressAndItsStreamFails() async throws {
     let blob = randomBytes(100_000)
     let digest = Digest.sha256(of: blob)
     try await withScriptedServer({ _ in ScriptedResponse(status: 200, body: blob, stallAfter: 1000) }) { server in
       try await withClient { client in
-        try await withTemporaryDirectory { directory in
-          let started = ContinuousClock.now
-          let error = await registryError {
-            try await client.fetchBlob(
-              Self.endpoint(server), digest: digest, expectedSize: Int64(blob.count), credentials: nil,
-              to: directory + "/blob", progressTimeout: .milliseconds(300))
-          }
-          #expect(error == .noProgress(seconds: 1))
-          // The stalled server never finishes: ending at all shows the
-          // watchdog fired (generous bound for a loaded machine).
-          #expect(ContinuousClock.now - started < .seconds(30))
-          #expect(!fileExists(directory + "/blob"))
+        let reader = PipeReader()
+        async let read = reader.readAll()
+        let started = ContinuousClock.now
+        let error = await registryError {
+          try await client.fetchBlob(
+            Self.endpoint(server), digest: digest, expectedSize: Int64(blob.count), credentials: nil,
+            into: reader.pipe, progressTimeout: .milliseconds(300))
+        }
+        #expect(error == .noProgress(seconds: 1))
+        // The stalled server never finishes: ending at all shows the
+        // watchdog fired (generous bound for a loaded machine).
+        #expect(ContinuousClock.now - started < .seconds(30))
+        let (bytes, end) = await read
+        #expect(bytes == Array(blob[..<1000]))
+        guard case .failed = end else {
+          Issue.record("a stalled download's stream ended as good")
+          return
         }
       }
     }
   }
 
-  @Test func cancellingABlobDownloadRemovesTheFile() async throws {
+  /// A consumer slower than the registry holds the download back without
+  /// the watchdog taking it for a stalled registry.
+  @Test func aSlowConsumerIsNotAStalledRegistry() async throws {
+    let blob = randomBytes(512 << 10)
+    let digest = Digest.sha256(of: blob)
+    try await withScriptedServer({ _ in ScriptedResponse(status: 200, body: blob) }) { server in
+      try await withClient { client in
+        let pipe = BytePipe(capacity: 1)
+        async let read = Blocking.runOnOwnThread { () -> [UInt8] in
+          var bytes: [UInt8] = []
+          var chunk = [UInt8](repeating: 0, count: 1 << 18)
+          while case .bytes(let count) = chunk.withUnsafeMutableBytes({ pipe.read(into: $0) }) {
+            bytes += chunk[..<count]
+            usleep(150_000)
+          }
+          return bytes
+        }
+        // Each chunk waits 150 ms for the consumer, with a watchdog of 100 ms.
+        try await client.fetchBlob(
+          Self.endpoint(server), digest: digest, expectedSize: Int64(blob.count), credentials: nil, into: pipe,
+          progressTimeout: .milliseconds(100))
+        #expect(await read == blob)
+      }
+    }
+  }
+
+  @Test func cancellingABlobDownloadFailsItsStream() async throws {
     let blob = randomBytes(100_000)
     let digest = Digest.sha256(of: blob)
     try await withScriptedServer({ _ in ScriptedResponse(status: 200, body: blob, stallAfter: 1000) }) { server in
       try await withClient { client in
-        try await withTemporaryDirectory { directory in
-          let destination = directory + "/blob"
-          let download = Task {
-            await registryError {
-              try await client.fetchBlob(
-                Self.endpoint(server), digest: digest, expectedSize: nil, credentials: nil, to: destination,
-                progressTimeout: nil)
-            }
+        let reader = PipeReader()
+        async let read = reader.readAll()
+        let download = Task {
+          await registryError {
+            try await client.fetchBlob(
+              Self.endpoint(server), digest: digest, expectedSize: nil, credentials: nil, into: reader.pipe,
+              progressTimeout: nil)
           }
-          // Cancel once the download is under way: its file exists.
-          let deadline = ContinuousClock.now + .seconds(20)
-          while !fileExists(destination) && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-          #expect(fileExists(destination))
-          download.cancel()
-          #expect(await download.value == .cancelled)
-          #expect(!fileExists(destination))
+        }
+        // Cancel once the download is under way: bytes have arrived.
+        let deadline = ContinuousClock.now + .seconds(20)
+        while reader.count == 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(reader.count > 0)
+        download.cancel()
+        #expect(await download.value == .cancelled)
+        guard case .failed = await read.end else {
+          Issue.record("a cancelled download's stream ended as good")
+          return
         }
       }
     }

@@ -27,7 +27,7 @@ public final class ImageContext: Sendable {
     pinnedImages = Mutex(PinnedImages(config: config))
     let sources = try ImageSources(config: config.image, logger: logger)
     self.sources = sources
-    blobs = try BlobStore(root: config.root, downloadDirectory: config.image.bigFilesTemporaryDir)
+    blobs = try BlobStore(root: config.root, formerDownloadDirectory: config.image.bigFilesTemporaryDir)
     blobs.cleanUpIncomplete()
     layers = try LayerStore(root: config.root)
     // One metadata database: images and layers, and the daemon's own tables.

@@ -237,22 +237,39 @@ final class ImagePuller: Sendable {
   }
 
   private func fetchLayer(_ job: LayerJob, endpoint: Endpoint, credentials: Credentials?) async throws -> UnpackedLayer {
-    guard let compression = MediaType.layerCompression(job.descriptor.mediaType) else {
+    guard MediaType.layerCompression(job.descriptor.mediaType) != nil else {
       throw OCIError.unsupportedMediaType(job.descriptor.mediaType)
     }
-    let temporary = blobs.downloadPath()
-    defer { Files.removeTree(temporary) }
-    try await client.fetchBlob(
-      endpoint, digest: job.descriptor.digest, expectedSize: job.descriptor.size, credentials: credentials,
-      to: temporary, progressTimeout: settings.progressTimeout)
-    metrics.recordPulledBlob(
-      image: job.image, digest: job.descriptor.digest.description, mediaType: job.descriptor.mediaType,
-      size: job.descriptor.size, imageSize: job.imageSize)
-    try Task.checkCancellation()
-    // Unpacking is CPU and disk work: off the cooperative pool.
+    // The layer is unpacked as it arrives, never staged on disk: the
+    // unpacker keeps it only once the download ended with a matching digest.
+    let pipe = BytePipe()
     let layers = self.layers
-    return try await Blocking.run {
-      try layers.unpack(blob: temporary, compression: compression, expectedDiffID: job.diffID, chainID: job.chainID)
+    async let unpacked = Blocking.runOnOwnThread { () -> Result<UnpackedLayer, StorageError> in
+      defer { pipe.abandon() }
+      return Result { () throws(StorageError) in try layers.unpack(.stream(pipe), expectedDiffID: job.diffID, chainID: job.chainID) }
+    }
+    var downloadFailure: RegistryError?
+    do {
+      try await client.fetchBlob(
+        endpoint, digest: job.descriptor.digest, expectedSize: job.descriptor.size, credentials: credentials,
+        into: pipe, progressTimeout: settings.progressTimeout)
+    } catch {
+      downloadFailure = error
+    }
+    switch await unpacked {
+    case .success(let layer):
+      // A chain unpacked meanwhile by another pull ends the download early.
+      if downloadFailure == nil {
+        metrics.recordPulledBlob(
+          image: job.image, digest: job.descriptor.digest.description, mediaType: job.descriptor.mediaType,
+          size: job.descriptor.size, imageSize: job.imageSize)
+      }
+      return layer
+    case .failure(let unpackFailure):
+      // The side that failed first is the cause: a bad download fails the
+      // unpack too, a bad archive stops the download.
+      if let downloadFailure, !pipe.abandonedFirst { throw downloadFailure }
+      throw unpackFailure
     }
   }
 }

@@ -3,6 +3,7 @@ import Logging
 import OCI
 @testable import Registry
 import Support
+import Synchronization
 import TestFixtures
 import Testing
 
@@ -69,3 +70,26 @@ func registryError(_ body: () async throws -> Void) async -> RegistryError? {
 func fileExists(_ path: String) -> Bool { Files.kind(of: path) != .missing }
 
 let sampleDigest = try! Digest(parsing: "sha256:" + String(repeating: "ab", count: 32))
+
+/// Reads a BytePipe to its end on a thread of its own, as the layer
+/// unpacker does: what arrived, and how the stream ended.
+final class PipeReader: Sendable {
+  let pipe = BytePipe(capacity: 4)
+  private let received = Mutex(0)
+
+  /// Bytes read so far.
+  var count: Int { received.withLock { $0 } }
+
+  func readAll() async -> (bytes: [UInt8], end: BytePipe.ReadResult) {
+    await Blocking.runOnOwnThread { [self] in
+      var bytes: [UInt8] = []
+      var chunk = [UInt8](repeating: 0, count: 1 << 16)
+      while true {
+        let result = chunk.withUnsafeMutableBytes { pipe.read(into: $0) }
+        guard case .bytes(let count) = result else { return (bytes, result) }
+        bytes += chunk[..<count]
+        received.withLock { $0 += count }
+      }
+    }
+  }
+}
