@@ -82,9 +82,6 @@ extension ByteBuffer: ByteChunk {
   public var byteCount: Int { readableBytes }
 
   public func copyBytes(from offset: Int, into destination: UnsafeMutableRawBufferPointer) -> Int {
-    let length = Swift.min(destination.count, readableBytes - offset)
-    guard length > 0 else { return 0 }
-    withUnsafeReadableBytes { destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<offset + length])) }
-    return length
+    withUnsafeReadableBytes { $0.copyBytes(from: offset, into: destination) }
   }
 }

@@ -12,9 +12,16 @@ extension Array: ByteChunk where Element == UInt8 {
   public var byteCount: Int { count }
 
   public func copyBytes(from offset: Int, into destination: UnsafeMutableRawBufferPointer) -> Int {
+    withUnsafeBytes { $0.copyBytes(from: offset, into: destination) }
+  }
+}
+
+extension UnsafeRawBufferPointer {
+  /// Copies up to `destination.count` bytes starting at `offset`; returns how many.
+  public func copyBytes(from offset: Int, into destination: UnsafeMutableRawBufferPointer) -> Int {
     let length = Swift.min(destination.count, count - offset)
     guard length > 0 else { return 0 }
-    withUnsafeBytes { destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<offset + length])) }
+    destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: self[offset..<offset + length]))
     return length
   }
 }
