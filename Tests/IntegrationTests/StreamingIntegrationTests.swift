@@ -85,8 +85,9 @@ import Testing
     }
   }
 
-  @Test func execWithATerminalSeesTheResize() async throws {
-    try await kit.withPod { cri, _, pod in
+  @Test(arguments: RuntimeType.allCases)
+  func execWithATerminalSeesTheResize(_ runtime: RuntimeType) async throws {
+    try await kit.withPod(runtime: runtime) { cri, _, pod in
       let id = try await running(cri, pod: pod, "tty")
       // Until the size arrives (busybox's stty prints nothing on stdout for
       // a 0x0 terminal): a fixed sleep lost the race on a loaded machine.
@@ -103,8 +104,9 @@ import Testing
     }
   }
 
-  @Test func attachSeesTheContainersOutputAndLeavesItRunningWhenDetached() async throws {
-    try await kit.withPod { cri, _, pod in
+  @Test(arguments: RuntimeType.allCases)
+  func attachSeesTheContainersOutputAndLeavesItRunningWhenDetached(_ runtime: RuntimeType) async throws {
+    try await kit.withPod(runtime: runtime) { cri, _, pod in
       let id = try await running(cri, pod: pod, "talker", "trap 'exit 0' QUIT; sleep 1; echo attached-output; sleep 1000 & wait")
       let url = try await cri.runtime.attach(.with { $0.containerID = id; $0.stdout = true; $0.stderr = true }).url
       let session = Task { try await StreamingClient.exec(url: url) }
