@@ -39,6 +39,12 @@ final class RuntimeTable: Sendable {
         "[crio.runtime.runtimes.\(name)] runtime_type = \"\(handler.runtimeType)\" is not supported by this daemon yet; "
           + "use runtime_type = \"oci\" (runc-like runtimes under conmon) or \"pod\" (under a pod monitor)")
     }
+    // The pod monitor writes the CRI log file alone: journald copies are conmon's.
+    if podMonitor && config.runtime.logToJournald {
+      throw DaemonError.unsupported(
+        "[crio.runtime] log_to_journald = true is not supported with the pod monitor of [crio.runtime.runtimes.\(name)] "
+          + "(runtime_type = \"pod\"); use runtime_type = \"oci\" for journald logging")
+    }
     let runtimePath = handler.runtimePath.isEmpty ? ContainerContext.lookUp(name) : handler.runtimePath
     // monitor_path: conmon, or for "pod" the pod monitor (crio-monitor beside crio).
     let conmonPath = !handler.monitorPath.isEmpty
