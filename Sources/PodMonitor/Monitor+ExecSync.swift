@@ -119,14 +119,14 @@ extension Monitor {
     var (stdout, stderr) = session.output
     let code = ExitRecord.code(waitStatus: status)
     if session.timedOut {
-      answer(session.connection, .execSync(exitCode: -1, stdout: stdout, stderr: [], timedOut: true))
+      answerLater(session.connection, .execSync(exitCode: -1, stdout: stdout, stderr: [], timedOut: true))
     } else if code != 0, !commandRan, Self.saysNotRunning(stderr) {
-      answer(session.connection, .error(.notFound, RuncLog.trimmed(String(decoding: stderr, as: UTF8.self))))
+      answerLater(session.connection, .error(.notFound, RuncLog.trimmed(String(decoding: stderr, as: UTF8.self))))
     } else {
       let kept = ExecOutput.split(stdout: stdout.count, stderr: stderr.count, total: session.limit)
       stdout.removeLast(stdout.count - kept.stdout)
       stderr.removeLast(stderr.count - kept.stderr)
-      answer(session.connection, .execSync(exitCode: code, stdout: stdout, stderr: stderr, timedOut: false))
+      answerLater(session.connection, .execSync(exitCode: code, stdout: stdout, stderr: stderr, timedOut: false))
     }
     finishShutdownIfDone()
   }

@@ -103,18 +103,23 @@ public final class Monitor {
     handleInput(connection)
   }
 
-  /// Answers every whole request buffered, one at a time.
+  /// Answers every whole request buffered, one at a time, in a loop (not
+  /// by recursion: a client may pipeline a megabyte of tiny requests).
   func handleInput(_ connection: Connection) {
-    while !connection.busy, !connection.closing, connection.input.count >= 4 {
+    // Consumed bytes go once at the end, not frame by frame (which would
+    // move the rest of a large buffer for each tiny request).
+    var consumed = 0
+    defer { connection.input.removeFirst(min(consumed, connection.input.count)) }
+    while !connection.busy, !connection.closing, connection.input.count - consumed >= 4 {
       let length: Int
       do {
-        length = try Frame.length(header: Array(connection.input[..<4]), limit: MonitorProtocol.maximumRequest)
+        length = try Frame.length(header: Array(connection.input[consumed..<consumed + 4]), limit: MonitorProtocol.maximumRequest)
       } catch {
         return refuse(connection, error)
       }
-      guard connection.input.count >= 4 + length else { return }
-      let payload = Array(connection.input[4..<4 + length])
-      connection.input.removeFirst(4 + length)
+      guard connection.input.count - consumed >= 4 + length else { return }
+      let payload = Array(connection.input[(consumed + 4)..<(consumed + 4 + length)])
+      consumed += 4 + length
       do {
         handle(try Frame.decodeRequest(payload), from: connection)
       } catch {
@@ -137,6 +142,11 @@ public final class Monitor {
     connection.busy = false
     connection.output += Frame.encode(response)
     flush(connection)
+  }
+
+  /// A late answer (an ExecSync's): requests that came meanwhile are served now.
+  func answerLater(_ connection: Connection, _ response: MonitorResponse) {
+    answer(connection, response)
     if connections[connection.fd] != nil, !connection.closing { handleInput(connection) }
   }
 

@@ -226,6 +226,18 @@ import Testing
         // A body that happened to be valid: a hello, or a request about no container.
         #expect(answer == .hello(pid: try Self.monitorPID(fx)) || answer == .ok || isNotFound(answer), "\(answer)")
       }
+      // Many tiny requests in one write, answered in order.
+      let pipelined = try MonitorClient.connect(directory: fx.pod.directory)
+      defer { close(pipelined) }
+      let count = 50_000
+      let hello = Frame.encode(MonitorRequest.hello)
+      var batch: [UInt8] = []
+      for _ in 0..<count { batch += hello }
+      let sender = Task.detached { try SocketIO.writeAll(pipelined, batch) }
+      let answer = Frame.encode(MonitorResponse.hello(pid: try Self.monitorPID(fx)))
+      let answers = try SocketIO.readExactly(pipelined, answer.count * count)
+      try await sender.value
+      #expect(answers == Array((0..<count).map { _ in answer }.joined()))
       // A client that leaves in the middle of a frame.
       let partial = try MonitorClient.connect(directory: fx.pod.directory)
       _ = [UInt8(0), 0, 1, 0, 1].withUnsafeBytes { Foundation.send(partial, $0.baseAddress, $0.count, 0) }
