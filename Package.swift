@@ -121,6 +121,7 @@ let package = Package(
     .target(
       name: "Runtime",
       dependencies: [
+        "CMonitor",
         "CSupport",
         "MonitorWire",
         "OCI",

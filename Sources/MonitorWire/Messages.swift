@@ -54,6 +54,10 @@ public enum MonitorRequest: Sendable, Equatable {
   case reopenLog(id: String)
   /// Ends the monitor: its containers are killed, their exits recorded.
   case shutdown
+  /// `runc exec` for a streaming session: the answer `execStarted` carries
+  /// the command's stdio (pipes, or the terminal's master) as descriptors,
+  /// and `execExited` follows on the same connection when it ends.
+  case exec(id: String, command: [String], tty: Bool, stdin: Bool)
 
   var kind: UInt8 {
     switch self {
@@ -64,6 +68,7 @@ public enum MonitorRequest: Sendable, Equatable {
     case .resize: 5
     case .reopenLog: 6
     case .shutdown: 7
+    case .exec: 8
     }
   }
 
@@ -88,6 +93,11 @@ public enum MonitorRequest: Sendable, Equatable {
       writer.string(id)
       writer.u32(UInt32(width))
       writer.u32(UInt32(height))
+    case .exec(let id, let command, let tty, let stdin):
+      writer.string(id)
+      writer.strings(command)
+      writer.bool(tty)
+      writer.bool(stdin)
     }
   }
 
@@ -116,6 +126,11 @@ public enum MonitorRequest: Sendable, Equatable {
       return .resize(id: id, width: UInt16(width), height: UInt16(height))
     case 6: return .reopenLog(id: try containerID(&reader))
     case 7: return .shutdown
+    case 8:
+      let id = try containerID(&reader)
+      let command = try reader.strings()
+      guard !command.isEmpty else { throw .invalidValue("empty command") }
+      return .exec(id: id, command: command, tty: try reader.bool(), stdin: try reader.bool())
     default: throw .unknownKind(kind)
     }
   }
@@ -150,6 +165,11 @@ public enum MonitorResponse: Sendable, Equatable {
   case created(pid: Int32)
   case execSync(exitCode: Int32, stdout: [UInt8], stderr: [UInt8], timedOut: Bool)
   case error(MonitorFailure, String)
+  /// A streaming exec runs: `runc`'s PID (for signals), the file runc
+  /// writes the command's PID to; the stdio descriptors travel with it.
+  case execStarted(runc: Int32, pidFile: String)
+  /// The streaming exec's command ended with this code.
+  case execExited(code: Int32)
 
   var kind: UInt8 {
     switch self {
@@ -158,6 +178,8 @@ public enum MonitorResponse: Sendable, Equatable {
     case .created: 3
     case .execSync: 4
     case .error: 5
+    case .execStarted: 6
+    case .execExited: 7
     }
   }
 
@@ -173,6 +195,11 @@ public enum MonitorResponse: Sendable, Equatable {
     case .error(let failure, let message):
       writer.u8(failure.rawValue)
       writer.string(message)
+    case .execStarted(let runc, let pidFile):
+      writer.i32(runc)
+      writer.string(pidFile)
+    case .execExited(let code):
+      writer.i32(code)
     }
   }
 
@@ -187,6 +214,8 @@ public enum MonitorResponse: Sendable, Equatable {
       let raw = try reader.u8()
       guard let failure = MonitorFailure(rawValue: raw) else { throw .unknownKind(raw) }
       return .error(failure, try reader.string())
+    case 6: return .execStarted(runc: try reader.i32(), pidFile: try reader.string())
+    case 7: return .execExited(code: try reader.i32())
     default: throw .unknownKind(kind)
     }
   }

@@ -29,6 +29,7 @@ public final class Monitor {
   var containers: [String: Container] = [:]
   var containersByPID: [pid_t: Container] = [:]
   var execs: [pid_t: ExecSession] = [:]
+  var streams: [pid_t: StreamingExec] = [:]
   var connections: [Int32: Connection] = [:]
   let listener: Int32
   let signals: Int32
@@ -211,6 +212,13 @@ public final class Monitor {
     case .shutdown:
       answer(connection, .ok)
       beginShutdown()
+    case .exec(let id, let command, let tty, let stdin):
+      guard let container = containers[id], container.waitStatus == nil else { return answer(connection, notFound(id)) }
+      do {
+        try startStreamingExec(container, command: command, tty: tty, stdin: stdin, for: connection)
+      } catch {
+        answer(connection, .error(.failed, error.description))
+      }
     }
   }
 
@@ -242,6 +250,8 @@ public final class Monitor {
         recordExit(container, status: status)
       } else if let exec = execs.removeValue(forKey: pid) {
         finish(exec, status: status)
+      } else if let stream = streams.removeValue(forKey: pid) {
+        finish(stream, status: status)
       }
     }
   }
@@ -253,11 +263,12 @@ public final class Monitor {
     shutdownDeadline = Self.monotonicMilliseconds() + 10_000
     for container in containersByPID.values { kill(container.pid, SIGKILL) }
     for exec in execs.values { exec.kill() }
+    for stream in streams.values { kill(stream.runc, SIGKILL) }
     finishShutdownIfDone()
   }
 
   func finishShutdownIfDone() {
-    if shuttingDown && containersByPID.isEmpty && execs.isEmpty { finished = true }
+    if shuttingDown && containersByPID.isEmpty && execs.isEmpty && streams.isEmpty { finished = true }
   }
 
   private func nextTimeout() -> Int32 {

@@ -23,13 +23,20 @@ enum PodMonitorCall {
     do { try SocketIO.writeAll(fd, Frame.encode(request)) } catch {
       throw .monitorUnreachable(id: id, reason: "sending the request: \(SystemError(operation: "send", path: nil, code: error.code))")
     }
+    return try await receive(fd, timeout: timeout, id: id)
+  }
+
+  /// The next answer on `fd`, a connection to a monitor.
+  static func receive(_ fd: Int32, timeout: Duration, id: String) async throws(RuntimeError) -> MonitorResponse {
     _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
     let deadline = ContinuousClock.now + timeout
     var received: [UInt8] = []
     var expected: Int?
     var chunk = [UInt8](repeating: 0, count: 64 << 10)
     while true {
-      let got = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+      // Never past this answer: another may follow on the connection.
+      let wanted = expected.map { $0 - received.count } ?? 4 - received.count
+      let got = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, min(wanted, $0.count)) }
       if got > 0 {
         received += chunk[..<got]
         if expected == nil, received.count >= 4 {

@@ -1,3 +1,4 @@
+import CMonitor
 import Logging
 import MonitorWire
 import OCI
@@ -277,10 +278,67 @@ public final class PodMonitorRuntime: ContainerRuntime {
   public func pause(id: String) async throws(RuntimeError) { try await runc.pause(id: id) }
   public func resume(id: String) async throws(RuntimeError) { try await runc.resume(id: id) }
 
-  /// Streaming exec runs runc directly, as for conmon: the session's pipes
-  /// or terminal go straight to the streaming server.
+  /// Streaming exec: the monitor runs runc exec and hands over the
+  /// command's pipes or terminal with its answer (they go straight to the
+  /// streaming server), then sends the exit code on the same connection.
+  /// Brief and blocking, as the seam's startExec is: the monitor answers
+  /// once runc is spawned.
   public func startExec(id: String, command: [String], tty: Bool, stdin: Bool) throws(RuntimeError) -> ExecSession {
-    try runc.startExec(id: id, command: command, tty: tty, stdin: stdin)
+    guard !command.isEmpty else { throw .runtimeFailed(id: id, operation: "exec", status: -1, stderr: "empty command") }
+    let directory = try monitorDirectory(of: id)
+    let fd: Int32
+    do { fd = try MonitorClient.connect(directory: directory) } catch {
+      throw .monitorUnreachable(id: id, reason: error.description)
+    }
+    var handedOver = false
+    defer { if !handedOver { close(fd) } }
+    var timeout = timeval(tv_sec: Int(config.commandTimeout.seconds), tv_usec: 0)
+    _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    do { try SocketIO.writeAll(fd, Frame.encode(.exec(id: id, command: command, tty: tty, stdin: stdin))) } catch {
+      throw .monitorUnreachable(id: id, reason: "sending the exec request: \(SystemError(operation: "send", path: nil, code: error.code))")
+    }
+    // The descriptors come with the answer's first bytes: its header is
+    // read with them, then the rest of this answer alone.
+    var header = [UInt8](repeating: 0, count: 4)
+    var fds: [Int32] = [-1, -1, -1]
+    var count: Int32 = 0
+    let got = header.withUnsafeMutableBytes { bytes in
+      fds.withUnsafeMutableBufferPointer { crio_monitor_receive_fds(fd, bytes.baseAddress, 4, $0.baseAddress, 3, &count) }
+    }
+    let passed = Array(fds[..<Int(count)])
+    var keep = false
+    defer { if !keep { for descriptor in passed { close(descriptor) } } }
+    guard got > 0 else { throw .monitorUnreachable(id: id, reason: "no answer to the exec request") }
+    let response: MonitorResponse
+    do {
+      if got < 4 { header = Array(header[..<got]) + (try SocketIO.readExactly(fd, 4 - got)) }
+      let length = try Frame.length(header: header, limit: MonitorProtocol.maximumRequest)
+      response = try Frame.decodeResponse(try SocketIO.readExactly(fd, length))
+    } catch {
+      throw .monitorFailed(id: id, message: "unreadable answer to the exec request: \(error)")
+    }
+    switch response {
+    case .execStarted(let runc, let pidFile):
+      let expected = tty ? 1 : stdin ? 3 : 2
+      guard passed.count == expected else {
+        throw .monitorFailed(id: id, message: "the exec's answer carried \(passed.count) descriptors, not \(expected)")
+      }
+      keep = true
+      handedOver = true
+      let directory = String(pidFile.dropLast("/pid".count))
+      var session: ExecSession
+      if tty {
+        session = ExecSession(runc: runc, stdin: dup(passed[0]), stdout: dup(passed[0]), stderr: nil, terminal: passed[0], directory: directory)
+      } else {
+        session = ExecSession(runc: runc, stdin: stdin ? passed[2] : nil, stdout: passed[0], stderr: passed[1], terminal: nil, directory: directory)
+      }
+      session.monitor = fd
+      return session
+    case .error(.notFound, _): throw .notFound(id: id)
+    case .error(_, let message): throw .monitorFailed(id: id, message: message)
+    default: throw .monitorFailed(id: id, message: "unexpected answer to exec: \(response)")
+    }
   }
 
   public func runUnmonitored(id: String, bundle: OCIBundle) async throws(RuntimeError) -> Int32 {

@@ -13,6 +13,8 @@ struct WireTests {
     .resize(id: "c1", width: 65535, height: 0),
     .reopenLog(id: "c1"),
     .shutdown,
+    .exec(id: "c1", command: ["sh"], tty: true, stdin: true),
+    .exec(id: "c1", command: ["cat", "-"], tty: false, stdin: false),
   ]
 
   static let responses: [MonitorResponse] = [
@@ -23,6 +25,8 @@ struct WireTests {
     .execSync(exitCode: -1, stdout: [], stderr: [], timedOut: true),
     .error(.notFound, "no such container"),
     .error(.badRequest, ""),
+    .execStarted(runc: 77, pidFile: "/tmp/crio-exec-x/pid"),
+    .execExited(code: 130),
   ]
 
   private static func payload(_ frame: [UInt8]) throws -> [UInt8] {

@@ -105,6 +105,46 @@ import Testing
     }
   }
 
+  /// Reads `fd` to its end (EIO ends a terminal's master).
+  static func readAll(_ fd: Int32) -> String {
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+      let got = chunk.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress, $0.count) }
+      guard got > 0 else { break }
+      bytes += chunk[..<got]
+    }
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
+  @Test func streamingExecsRunUnderTheMonitorWithPipesOrATerminal() async throws {
+    try await withFixture(.podMonitor) { fx in
+      let process = try await fx.create(script: "sleep 1000")
+      try await fx.runtime.start(id: process.id)
+      let piped = try fx.runtime.startExec(id: process.id, command: ["sh", "-c", "cat; echo err >&2; exit 5"], tty: false, stdin: true)
+      let input = try #require(piped.stdin)
+      _ = Array("through stdin\n".utf8).withUnsafeBytes { Foundation.write(input, $0.baseAddress, $0.count) }
+      close(input)
+      let stdout = try #require(piped.stdout), stderr = try #require(piped.stderr)
+      #expect(Self.readAll(stdout) == "through stdin\n")
+      #expect(Self.readAll(stderr) == "err\n")
+      close(stdout)
+      close(stderr)
+      #expect(await piped.wait() == 5)
+
+      let terminal = try fx.runtime.startExec(id: process.id, command: ["sh", "-c", "tty; exit 3"], tty: true, stdin: false)
+      let output = Self.readAll(try #require(terminal.stdout))
+      #expect(output.contains("/dev/pts/"), "a real terminal: \(output)")
+      #expect(await terminal.wait() == 3)
+      for fd in [terminal.stdout, terminal.stdin, terminal.terminal].compactMap({ $0 }) { close(fd) }
+
+      await #expect(throws: RuntimeError.notFound(id: "crt-none")) {
+        _ = try fx.runtime.startExec(id: "crt-none", command: ["true"], tty: false, stdin: false)
+      }
+      #expect(try await fx.runtime.stop(id: process.id, timeout: .seconds(1)) == 137)
+    }
+  }
+
   @Test func anOOMKillLeavesConmonsMarker() async throws {
     try await withFixture(.podMonitor) { fx in
       let id = Fixture.uniqueID()

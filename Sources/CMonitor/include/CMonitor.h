@@ -15,6 +15,14 @@ int crio_monitor_set_subreaper(void);
 // close-on-exec. The descriptor, or -1 with errno.
 int crio_monitor_receive_fd(int socket);
 
+// Sends `length` bytes with `count` descriptors attached (SCM_RIGHTS): a
+// streaming exec's stdio, from the monitor to the daemon. Bytes sent, or
+// -1 with errno.
+long crio_monitor_send_fds(int socket, const void *bytes, unsigned long length, const int *fds, int count);
+// Receives up to `length` bytes and up to `max` descriptors (made
+// close-on-exec) into `fds`, setting `*received`. Bytes read, or -1.
+long crio_monitor_receive_fds(int socket, void *bytes, unsigned long length, int *fds, int max, int *received);
+
 // Blocks `signals` for the process and returns a non-blocking,
 // close-on-exec signalfd for them; -1 with errno.
 int crio_monitor_signalfd(const int *signals, int count);
