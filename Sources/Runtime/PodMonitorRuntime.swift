@@ -13,10 +13,10 @@ import Musl
 
 /// Runs containers through one `crio-monitor` per pod (runtime_type
 /// "pod", CRI-O's conmon-rs): the monitor runs `runc create`, `runc start`
-/// and ExecSync's `runc exec`, holds the containers' stdio, writes their
-/// logs and records their exits exactly as conmon does, so the daemon's
-/// exit monitor and restart recovery work unchanged. Commands that need no
-/// monitor (kill, delete, state, pause, update, streaming exec) run runc
+/// and `runc exec` (ExecSync and streaming), holds the containers' stdio,
+/// writes their logs and records their exits exactly as conmon does, so
+/// the daemon's exit monitor and restart recovery work unchanged. Commands
+/// that need no monitor (kill, delete, state, pause, update) run runc
 /// directly, as `ConmonRuntime` does.
 ///
 /// A container finds its monitor through `<bundle>/pod-monitor`, a link to
