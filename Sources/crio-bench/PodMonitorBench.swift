@@ -97,16 +97,23 @@ struct PodMonitorBench: AsyncParsableCommand {
   func measureManyPods(_ cri: CRIConnection, daemon: DaemonProcess, image: String, monitor: String) async throws {
     let began = ContinuousClock.now
     var podIDs: [String] = []
+    var runPod: [Duration] = [], createStart: [Duration] = []
     for podIndex in 0..<pods {
       let config = pod("many-\(podIndex)")
+      let podBegan = ContinuousClock.now
       let podID = try await cri.runtime.runPodSandbox(.with { $0.config = config }).podSandboxID
+      runPod.append(ContinuousClock.now - podBegan)
       podIDs.append(podID)
       for index in 0..<containersPerPod {
+        let containerBegan = ContinuousClock.now
         _ = try await createAndStart(cri, pod: podID, config: config, container(image, "c\(index)"))
+        createStart.append(ContinuousClock.now - containerBegan)
       }
     }
     let total = ContinuousClock.now - began
     print("\(pods) pods × \(containersPerPod) containers run serially through the CRI: \(milliseconds(total)) ms")
+    report("  of which RunPodSandbox", runPod)
+    report("  of which CreateContainer + StartContainer", createStart)
     try await Task.sleep(for: .seconds(2))
     let monitors = daemon.processes().filter { ((try? Files.read("/proc/\($0)/comm")) ?? "").hasPrefix(monitor) }
     let daemonPss = kibibytes("Pss", daemon.pid, in: "smaps_rollup")
