@@ -243,8 +243,10 @@ import Testing
   }
 
   @Test(arguments: RuntimeType.allCases)
-  func twentyPodsWithTwoContainersEachComeUpInParallelAndLeaveNothing(_ runtime: RuntimeType) async throws {
+  func twentyPodsWithTheirContainersComeUpInParallelAndLeaveNothing(_ runtime: RuntimeType) async throws {
     let parent = "/crio-test-\(UInt32.random(in: 0...UInt32.max))"
+    // Issue 14 asks for 20 pods x 5 containers under pod monitors.
+    let names = runtime == .pod ? ["a", "b", "c", "d", "e"] : ["a", "b"]
     try await kit.withPod(runtime: runtime) { cri, daemon, firstPod in
       let ids = try await withThrowingTaskGroup(of: (String, [String]).self) { group in
         for index in 0..<20 {
@@ -255,7 +257,7 @@ import Testing
             pod.linux.cgroupParent = parent
             let podID = try await PodSandboxTests.run(cri, pod)
             var containers: [String] = []
-            for name in ["a", "b"] {
+            for name in names {
               var config = ContainerTests.container(name, "trap 'exit 0' QUIT; sleep 1000 & wait")
               config.metadata.name = name
               let id = try await cri.runtime.createContainer(.with {
@@ -273,7 +275,7 @@ import Testing
       }
       #expect(ids.count == 20)
       let running = try await cri.runtime.listContainers(.with { $0.filter.state.state = .containerRunning }).containers
-      #expect(running.count == 40)
+      #expect(running.count == 20 * names.count)
       let someContainer = ids[0].1[0]
       #expect(Files.kind(of: Self.memoryCgroup(parent + "/crio-" + someContainer)) == .directory, "runc made the cgroup under the pod's parent")
 
