@@ -130,6 +130,22 @@ import Testing
     }
   }
 
+  /// monitor_path names the pod monitor: one that cannot run fails
+  /// RunPodSandbox with its path in the message and leaves nothing.
+  @Test func aMonitorThatCannotStartFailsThePodAndLeavesNothing() async throws {
+    let config = RuntimeType.pod.config + "monitor_path = \"/nonexistent/crio-monitor\"\n"
+    try await withCRI(config: config) { cri, daemon in
+      let error = await rpcError { _ = try await PodSandboxTests.run(cri, PodSandboxTests.podConfig()) }
+      #expect(error?.code == .internalError)
+      #expect(error?.message.contains("/nonexistent/crio-monitor") == true, "\(String(describing: error))")
+      let pods = try await PodSandboxTests.list(cri)
+      #expect(pods.isEmpty)
+      #expect(((try? Files.list(daemon.directory + "/run/pods")) ?? []).isEmpty, "no pod directory left")
+      #expect(daemon.mounts().isEmpty, "\(daemon.mounts())")
+      #expect(daemon.processes().isEmpty, "\(daemon.processes())")
+    }
+  }
+
   static func describe(_ processes: [pid_t]) -> [String] {
     processes.map { "\($0): " + ((try? Files.read("/proc/\($0)/stat")) ?? "") }
   }
