@@ -79,9 +79,9 @@ public struct CreateRequest: Sendable {
   /// The cgroup the monitor is moved into before it starts the container
   /// (`monitor_cgroup`), inside each hierarchy; nil leaves it in the daemon's.
   public var monitorCgroup: String? = nil
-  /// The pod's run directory: where the pod monitor (runtime_type "pod")
-  /// listens. conmon needs none.
-  public var podDirectory: String? = nil
+  /// The container's pod: the pod monitor (runtime_type "pod") listens in
+  /// its run directory. conmon needs none.
+  public var pod: PodRuntimeContext? = nil
 
   public init(layout: ContainerLayout, name: String, logPath: String, terminal: Bool = false, stdin: Bool = false, stdinOnce: Bool = false) {
     self.layout = layout

@@ -195,9 +195,10 @@ public final class PodMonitorRuntime: ContainerRuntime {
   public func create(_ request: CreateRequest) async throws(RuntimeError) -> ContainerProcess {
     let layout = request.layout
     let id = layout.id
-    guard let podDirectory = request.podDirectory else {
-      throw .monitorFailed(id: id, message: "no pod directory given: the pod monitor cannot be found")
+    guard let pod = request.pod else {
+      throw .monitorFailed(id: id, message: "no pod given: the pod monitor cannot be found")
     }
+    let podDirectory = pod.directory
     unlink(layout.exitFile)
     unlink(layout.podMonitorLink)
     guard symlink(podDirectory, layout.podMonitorLink) == 0 else {
@@ -206,7 +207,18 @@ public final class PodMonitorRuntime: ContainerRuntime {
     let create = CreateContainer(
       id: id, bundle: layout.bundle, logPath: request.logPath, terminal: request.terminal, stdin: request.stdin,
       stdinOnce: request.stdinOnce)
-    let response = try await PodMonitorCall.call(directory: podDirectory, .create(create), timeout: config.createTimeout, id: id)
+    let response: MonitorResponse
+    do {
+      response = try await PodMonitorCall.call(directory: podDirectory, .create(create), timeout: config.createTimeout, id: id)
+    } catch .monitorUnreachable(_, let reason) {
+      // The pod's monitor died (its containers were recorded as lost with
+      // it): the pod gets a new one rather than refusing every container
+      // kubelet creates in it from now on.
+      logger.warning("The pod monitor is gone; starting a new one", metadata: ["pod": "\(pod.id)", "reason": "\(reason)"])
+      await stopPod(pod)
+      try await startPod(pod)
+      response = try await PodMonitorCall.call(directory: podDirectory, .create(create), timeout: config.createTimeout, id: id)
+    }
     switch response {
     case .created(let pid):
       let monitor = Files.kind(of: podDirectory + "/" + MonitorProtocol.pidFileName) == .file

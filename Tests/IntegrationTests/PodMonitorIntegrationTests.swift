@@ -72,6 +72,13 @@ import Testing
       }
       // (The pod's init, pause, stays until the pod stops.)
       #expect(await eventually { Self.processes(daemon, named: "sleep").isEmpty }, "the containers were killed: \(Self.describe(daemon.processes()))")
+      // The pod gets a new monitor for the containers kubelet creates next.
+      let again = try await kit.create(cri, pod: pod, ContainerTests.container("again", "sleep 1000"))
+      try await kit.start(cri, again)
+      let exec = try await cri.runtime.execSync(.with { $0.containerID = again; $0.cmd = ["echo", "new monitor"] })
+      #expect(String(decoding: exec.stdout, as: UTF8.self) == "new monitor\n")
+      let monitors = Self.processes(daemon, named: "crio-monitor")
+      #expect(monitors.count == 1 && monitors.first != monitor, "\(monitors)")
       try await PodSandboxTests.stop(cri, pod)
       try await PodSandboxTests.remove(cri, pod)
       #expect(await eventually { daemon.processes().isEmpty }, "\(daemon.processes())")

@@ -82,7 +82,7 @@ final class Fixture: @unchecked Sendable {
     var request = CreateRequest(
       layout: runtime.layout(id: id, bundle: bundle), name: id, logPath: logPath(id: id), terminal: terminal, stdin: stdin,
       stdinOnce: stdinOnce)
-    request.podDirectory = pod.directory
+    request.pod = pod
     return request
   }
 

@@ -162,7 +162,7 @@ struct ContainerCreation: Sendable {
       var request = CreateRequest(
         layout: layout, name: name, logPath: logPath, terminal: config.tty, stdin: config.stdin, stdinOnce: config.stdinOnce)
       request.monitorCgroup = record.monitorCgroupPath
-      request.podDirectory = pod.directory
+      request.pod = pod.runtimeContext
       if let monitorCgroup = record.monitorCgroupPath {
         undo.append { await MonitorCgroup.remove(monitorCgroup, logger: daemon.logger) }
       }
