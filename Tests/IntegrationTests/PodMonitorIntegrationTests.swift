@@ -35,6 +35,9 @@ import Testing
       let monitors = Self.processes(daemon, named: "crio-monitor")
       #expect(monitors.count == 1, "one monitor per pod: \(monitors)")
       #expect(Self.processes(daemon, named: "conmon").isEmpty, "no conmon")
+      // In the pod's monitor cgroup (monitor_cgroup), as conmon would be.
+      let cgroup = (try? Files.read("/proc/\(monitors.first ?? 0)/cgroup")) ?? ""
+      #expect(cgroup.contains("crio-conmon-" + pod), "\(cgroup)")
       for id in ids {
         let exec = try await cri.runtime.execSync(.with { $0.containerID = id; $0.cmd = ["echo", "through the monitor"] })
         #expect(String(decoding: exec.stdout, as: UTF8.self) == "through the monitor\n")
