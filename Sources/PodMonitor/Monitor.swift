@@ -91,7 +91,7 @@ public final class Monitor {
 
   private func serve(_ connection: Connection, _ events: Int16) {
     if events & Int16(POLLOUT) != 0 { flush(connection) }
-    guard connections[connection.fd] != nil, events & Int16(POLLIN | POLLHUP | POLLERR) != 0 else { return }
+    guard isOpen(connection), events & Int16(POLLIN | POLLHUP | POLLERR) != 0 else { return }
     var chunk = [UInt8](repeating: 0, count: 64 << 10)
     let got = chunk.withUnsafeMutableBytes { read(connection.fd, $0.baseAddress, $0.count) }
     if got < 0 && (errno == EINTR || errno == EAGAIN) { return }
@@ -139,7 +139,7 @@ public final class Monitor {
   }
 
   func answer(_ connection: Connection, _ response: MonitorResponse) {
-    guard connections[connection.fd] != nil else { return }
+    guard isOpen(connection) else { return }
     connection.busy = false
     connection.output += Frame.encode(response)
     flush(connection)
@@ -148,7 +148,7 @@ public final class Monitor {
   /// A late answer (an ExecSync's): requests that came meanwhile are served now.
   func answerLater(_ connection: Connection, _ response: MonitorResponse) {
     answer(connection, response)
-    if connections[connection.fd] != nil, !connection.closing { handleInput(connection) }
+    if isOpen(connection), !connection.closing { handleInput(connection) }
   }
 
   private func flush(_ connection: Connection) {
@@ -166,10 +166,15 @@ public final class Monitor {
   }
 
   private func drop(_ connection: Connection) {
-    guard connections.removeValue(forKey: connection.fd) != nil else { return }
+    guard isOpen(connection) else { return }
+    connections[connection.fd] = nil
     loop.unwatch(connection.fd)
     close(connection.fd)
   }
+
+  /// Whether `connection` is still open: a late answer (an exec's) may find
+  /// its client gone and the descriptor number given to another client.
+  func isOpen(_ connection: Connection) -> Bool { connections[connection.fd] === connection }
 
   // MARK: - requests
 

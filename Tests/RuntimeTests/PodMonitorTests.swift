@@ -290,6 +290,26 @@ import Testing
     }
   }
 
+  /// A client that leaves while its ExecSync runs: the answer is not
+  /// sent to the next client given the same descriptor number.
+  @Test func aLateAnswerNeverReachesAnotherClient() async throws {
+    try await withFixture(.podMonitor) { fx in
+      let process = try await fx.create(script: "sleep 1000")
+      try await fx.runtime.start(id: process.id)
+      let leaving = try MonitorClient.connect(directory: fx.pod.directory)
+      try SocketIO.writeAll(
+        leaving, Frame.encode(MonitorRequest.execSync(id: process.id, command: ["sleep", "1"], timeoutMilliseconds: 0, outputLimit: 1024)))
+      close(leaving)
+      let next = try MonitorClient.connect(directory: fx.pod.directory)
+      defer { close(next) }
+      let hello = MonitorResponse.hello(pid: try Self.monitorPID(fx))
+      #expect(try MonitorClient.exchange(next, Frame.encode(MonitorRequest.hello), timeoutSeconds: 30) == hello)
+      // Once the exec has ended, the next answer on this connection is still its own.
+      try await Task.sleep(for: .seconds(2))
+      #expect(try MonitorClient.exchange(next, Frame.encode(MonitorRequest.hello), timeoutSeconds: 30) == hello)
+    }
+  }
+
   private func isNotFound(_ response: MonitorResponse) -> Bool {
     if case .error(.notFound, _) = response { return true }
     return false
