@@ -29,6 +29,9 @@ final class Container {
   /// The SEQPACKET attach socket and its clients.
   var attachListener: Int32 = -1
   var attachClients: [Int32] = []
+  /// Attach clients that are gone (a send failed): the monitor stops
+  /// watching and closes them.
+  var goneClients: [Int32] = []
   /// `<attach dir>/<id>`, the short link to the bundle the socket is reached by.
   let attachLink: String
   let oom: OOMCounter?
@@ -72,8 +75,10 @@ final class Container {
     for client in attachClients {
       // A client too slow to take a packet loses it, as with conmon, rather
       // than stalling the container and every other one of the pod.
-      _ = buffer.withUnsafeBytes { send(client, $0.baseAddress, got + 1, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
+      let sent = buffer.withUnsafeBytes { send(client, $0.baseAddress, got + 1, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
+      if sent < 0 && errno != EAGAIN && errno != EINTR { goneClients.append(client) }
     }
+    if !goneClients.isEmpty { attachClients.removeAll { goneClients.contains($0) } }
     return .data
   }
 

@@ -104,12 +104,23 @@ extension Monitor {
       Spawn.setNonBlocking(fd)
       loop.watch(fd) { [unowned self, unowned container] _ in
         if container.readOutput(fd, stream) == .end { closeOutput(container, fd) }
+        closeGoneClients(container)
       }
     }
     if container.stdin >= 0 { Spawn.setNonBlocking(container.stdin) }
     loop.watch(container.attachListener) { [unowned self, unowned container] _ in acceptAttach(container) }
     // A container that ended before it was registered is reaped now.
     reapChildren()
+  }
+
+  /// Attach clients whose connection failed are let go (not at the
+  /// container's end only: a long-lived container sees many sessions).
+  private func closeGoneClients(_ container: Container) {
+    for client in container.goneClients {
+      loop.unwatch(client)
+      close(client)
+    }
+    container.goneClients = []
   }
 
   private func closeOutput(_ container: Container, _ fd: Int32) {
@@ -223,6 +234,7 @@ extension Monitor {
       while container.readOutput(fd, stream) == .data {}
       closeOutput(container, fd)
     }
+    closeGoneClients(container)
     if container.stdin >= 0 {
       loop.unwatch(container.stdin)
       container.closeStdin()

@@ -69,6 +69,29 @@ import Testing
     }
   }
 
+  /// Attach clients that left are let go while the container runs.
+  @Test func attachClientsThatLeaveAreClosed() async throws {
+    try await withFixture(.podMonitor) { fx in
+      let script = "while :; do echo tick; sleep 0.05; done"
+      let process = try await fx.create(script: script)
+      try await fx.runtime.start(id: process.id)
+      let layout = fx.runtime.layout(id: process.id, bundle: fx.root + "/bundles/" + process.id)
+      let monitor = try Self.monitorPID(fx)
+      func sockets() -> Int {
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(monitor)/fd")) ?? []
+        return fds.filter { ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(monitor)/fd/\($0)")) ?? "").hasPrefix("socket:") }.count
+      }
+      let before = sockets()
+      for _ in 0..<5 {
+        let client = try Self.attach(layout)
+        #expect(Self.read(client, until: "tick"))
+        close(client)
+      }
+      #expect(await eventually { sockets() == before }, "the monitor holds \(sockets()) sockets, \(before) before")
+      #expect(try await fx.runtime.stop(id: process.id, timeout: .seconds(1)) == 137)
+    }
+  }
+
   @Test func stdinOnceEndsWithTheAttachClientsInput() async throws {
     try await withFixture(.podMonitor) { fx in
       let id = Fixture.uniqueID()
