@@ -211,10 +211,19 @@ extension Monitor {
       }
       return
     }
-    loop.unwatch(client)
     if got < 0 {
+      loop.unwatch(client)
       container.attachClients.removeAll { $0 == client }
       close(client)
+    } else {
+      // Its input ended; it may still read output. Watched for nothing
+      // but hang-up, which comes once it has closed both directions.
+      loop.watch(client, events: 0) { [unowned self, unowned container] events in
+        guard events & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 else { return }
+        loop.unwatch(client)
+        container.attachClients.removeAll { $0 == client }
+        close(client)
+      }
     }
     if !container.leaveStdinOpen && container.stdin >= 0 && !container.terminal {
       loop.unwatch(container.stdin)

@@ -89,6 +89,15 @@ import Testing
       }
       #expect(await eventually { sockets() == before }, "the monitor holds \(sockets()) sockets, \(before) before")
       #expect(try await fx.runtime.stop(id: process.id, timeout: .seconds(1)) == 137)
+
+      // A silent container: its clients go on their hang-up alone.
+      let quiet = try await fx.create(script: "sleep 1000")
+      try await fx.runtime.start(id: quiet.id)
+      let quietLayout = fx.runtime.layout(id: quiet.id, bundle: fx.root + "/bundles/" + quiet.id)
+      let idle = sockets()
+      for _ in 0..<5 { close(try Self.attach(quietLayout)) }
+      #expect(await eventually { sockets() == idle }, "the monitor holds \(sockets()) sockets, \(idle) before")
+      #expect(try await fx.runtime.stop(id: quiet.id, timeout: .seconds(1)) == 137)
     }
   }
 
