@@ -87,7 +87,8 @@ import Testing
         #expect(Self.read(client, until: "tick"))
         close(client)
       }
-      #expect(await eventually { sockets() == before }, "the monitor holds \(sockets()) sockets, \(before) before")
+      // (Before may count a request connection the monitor is closing.)
+      #expect(await eventually { sockets() <= before }, "the monitor holds \(sockets()) sockets, \(before) before")
       #expect(try await fx.runtime.stop(id: process.id, timeout: .seconds(1)) == 137)
 
       // A silent container: its clients go on their hang-up alone.
@@ -96,7 +97,7 @@ import Testing
       let quietLayout = fx.runtime.layout(id: quiet.id, bundle: fx.root + "/bundles/" + quiet.id)
       let idle = sockets()
       for _ in 0..<5 { close(try Self.attach(quietLayout)) }
-      #expect(await eventually { sockets() == idle }, "the monitor holds \(sockets()) sockets, \(idle) before")
+      #expect(await eventually { sockets() <= idle }, "the monitor holds \(sockets()) sockets, \(idle) before")
       #expect(try await fx.runtime.stop(id: quiet.id, timeout: .seconds(1)) == 137)
     }
   }
