@@ -9,6 +9,8 @@ let package = Package(
   products: [
     .executable(name: "crio", targets: ["crio"]),
     .executable(name: "crio-bench", targets: ["crio-bench"]),
+    // The pod monitor (runtime_type = "pod"), installed beside crio.
+    .executable(name: "crio-monitor", targets: ["crio-monitor"]),
     // Libraries for the fuzz package in Fuzz/ (its own Package.swift, so the
     // fuzzers stay out of this package's build); nothing else links them.
     .library(name: "Config", targets: ["Config"]),
@@ -104,11 +106,24 @@ let package = Package(
         "SQLite",
       ]
     ),
+    // The pod monitor's wire protocol, shared by the daemon and
+    // crio-monitor: Glibc and the standard library only, like the monitor.
+    .target(name: "MonitorWire"),
+    // Linux calls the monitor needs that Swift cannot make (prctl,
+    // SCM_RIGHTS, signalfd): its own, so CSupport's users are not rebuilt.
+    .target(name: "CMonitor"),
+    // The pod monitor itself, a library so its parts are unit-tested; no
+    // Foundation, no Dispatch, no NIO: a poll loop on one thread, so each
+    // pod's monitor costs little memory.
+    .target(name: "PodMonitor", dependencies: ["CMonitor", "CSupport", "MonitorWire"]),
+    .executableTarget(name: "crio-monitor", dependencies: ["PodMonitor"]),
     // OCI bundles, runtime handlers, conmon + runc, namespace pinning.
     .target(
       name: "Runtime",
       dependencies: [
+        "CMonitor",
         "CSupport",
+        "MonitorWire",
         "OCI",
         "Support",
         .product(name: "Logging", package: "swift-log"),
@@ -277,6 +292,7 @@ let package = Package(
     .testTarget(name: "ContainerSecurityTests", dependencies: ["ContainerSecurity", "OCI", "Support"]),
     .testTarget(name: "SpecInjectionTests", dependencies: ["SpecInjection", "OCI", "Support"]),
     .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI", "Support"]),
+    .testTarget(name: "MonitorTests", dependencies: ["MonitorWire", "PodMonitor"]),
     .testTarget(name: "PodNetworkTests", dependencies: ["PodNetwork", "Support", "CSupport", "OCI", "CRIClient"]),
     .testTarget(
       name: "ServerTests",

@@ -13,9 +13,11 @@
 # idle and after a pod lifecycle, beside issue 16's starting figures) or
 # `soak` (1,000 pod + 2-container cycles on a CNI bridge, then a
 # leak check and the daemon's descriptors and RSS; `--cycles N`). Figures
-# only; nothing passes or fails.
+# only; nothing passes or fails. `pod-monitor`: runtime_type "pod" beside
+# conmon (Create+Start, ExecSync, 10 pods x 10 containers: start-up time and
+# PSS of the daemon and its monitors).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Scripts/install-deps.sh --bench
 # The daemon as install.sh and package.sh build it.
-"$(Scripts/release-build.sh crio crio-bench)/crio-bench" "$@"
+"$(Scripts/release-build.sh crio crio-monitor crio-bench)/crio-bench" "$@"

@@ -12,17 +12,21 @@ cd "$(dirname "$0")/.."
 
 Scripts/install-deps.sh
 
-echo "building crio (release)..."
-built="$(Scripts/release-build.sh crio)/crio"
+echo "building crio and crio-monitor (release)..."
+built="$(Scripts/release-build.sh crio crio-monitor)"
 # Installed stripped (a quarter of the size); the debug info goes beside
 # it in /usr/local/lib/debug, where the binary's debuglink and gdb find it.
+# crio-monitor, the pod monitor of runtime_type = "pod" handlers, goes
+# beside crio, where the daemon looks for it.
 mkdir -p /usr/local/lib/debug
-objcopy --only-keep-debug --compress-debug-sections "$built" /usr/local/lib/debug/crio.debug
-chmod 0644 /usr/local/lib/debug/crio.debug
-install -m 0755 "$built" /usr/local/bin/crio.new
-strip --strip-unneeded /usr/local/bin/crio.new
-objcopy --add-gnu-debuglink=/usr/local/lib/debug/crio.debug /usr/local/bin/crio.new
-mv /usr/local/bin/crio.new /usr/local/bin/crio
+for name in crio crio-monitor; do
+  objcopy --only-keep-debug --compress-debug-sections "$built/$name" "/usr/local/lib/debug/$name.debug"
+  chmod 0644 "/usr/local/lib/debug/$name.debug"
+  install -m 0755 "$built/$name" "/usr/local/bin/$name.new"
+  strip --strip-unneeded "/usr/local/bin/$name.new"
+  objcopy --add-gnu-debuglink="/usr/local/lib/debug/$name.debug" "/usr/local/bin/$name.new"
+  mv "/usr/local/bin/$name.new" "/usr/local/bin/$name"
+done
 
 mkdir -p /etc/crio/crio.conf.d
 if [ ! -e /etc/crio/crio.conf ]; then

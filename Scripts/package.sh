@@ -21,7 +21,8 @@ for tool in dpkg-deb objcopy strip gzip readelf; do
 done
 
 # A static Swift runtime: nothing of Swift on the node.
-bin="$(Scripts/release-build.sh crio)/crio"
+built="$(Scripts/release-build.sh crio crio-monitor)"
+bin="$built/crio"
 upstream=$("$bin" version --json | sed -n 's/.*"version":"\([^"]*\)".*/\1/p')
 [ -n "$upstream" ] || { echo "package.sh: cannot read the version from crio version --json" >&2; exit 1; }
 version="$upstream-$revision"
@@ -33,18 +34,21 @@ root="$stage/crio"
 debug="$stage/crio-dbgsym"
 mkdir -p "$root/DEBIAN" "$debug/DEBIAN"
 
-# The binary, stripped; its debug info goes to the dbgsym package under
+# The binaries (crio and its pod monitor, crio-monitor, beside it),
+# stripped; their debug info goes to the dbgsym package under
 # /usr/lib/debug/.build-id/, where gdb and systemd-coredump look for it,
-# and the binary keeps a debuglink to it.
-install -D -m 0755 "$bin" "$root/usr/bin/crio"
-build_id=$(readelf -n "$root/usr/bin/crio" | sed -n 's/.*Build ID: \([0-9a-f]*\).*/\1/p' | sed -n 1p)
-[ -n "$build_id" ] || { echo "package.sh: the binary has no build ID" >&2; exit 1; }
-debug_file="$debug/usr/lib/debug/.build-id/${build_id:0:2}/${build_id:2}.debug"
-mkdir -p "$(dirname "$debug_file")"
-objcopy --only-keep-debug --compress-debug-sections "$root/usr/bin/crio" "$debug_file"
-chmod 0644 "$debug_file"
-strip --remove-section=.comment --remove-section=.note --strip-unneeded "$root/usr/bin/crio"
-objcopy --add-gnu-debuglink="$debug_file" "$root/usr/bin/crio"
+# and each binary keeps a debuglink to it.
+for name in crio crio-monitor; do
+  install -D -m 0755 "$built/$name" "$root/usr/bin/$name"
+  build_id=$(readelf -n "$root/usr/bin/$name" | sed -n 's/.*Build ID: \([0-9a-f]*\).*/\1/p' | sed -n 1p)
+  [ -n "$build_id" ] || { echo "package.sh: $name has no build ID" >&2; exit 1; }
+  debug_file="$debug/usr/lib/debug/.build-id/${build_id:0:2}/${build_id:2}.debug"
+  mkdir -p "$(dirname "$debug_file")"
+  objcopy --only-keep-debug --compress-debug-sections "$root/usr/bin/$name" "$debug_file"
+  chmod 0644 "$debug_file"
+  strip --remove-section=.comment --remove-section=.note --strip-unneeded "$root/usr/bin/$name"
+  objcopy --add-gnu-debuglink="$debug_file" "$root/usr/bin/$name"
+done
 
 # Configuration: CRI-O's layout. crio.conf is a conffile, so an operator's
 # changes survive upgrades.
@@ -87,7 +91,7 @@ for package in crio crio-dbgsym; do
 done
 
 # Run-time libraries: the packages that hold what the binary links.
-libraries=$(readelf -d "$root/usr/bin/crio" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p')
+libraries=$(for name in crio crio-monitor; do readelf -d "$root/usr/bin/$name"; done | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | sort -u)
 shlib_depends=$(for library in $libraries; do
   path=$(ldconfig -p | awk -v lib="$library" '$1 == lib && /x86-64|AArch64|64bit/ { print $NF; exit }')
   [ -n "$path" ] || path=$(ldconfig -p | awk -v lib="$library" '$1 == lib { print $NF; exit }')

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one release build that install.sh installs, package.sh packages and
-# bench.sh measures: builds the products named (default: crio) and prints
+# bench.sh measures: builds the products named (default: crio; install and
+# package also build crio-monitor, the pod monitor) and prints
 # the directory they are in. Build output goes to stderr.
 #
 # - --static-swift-stdlib: nodes need not have the Swift toolchain, and the

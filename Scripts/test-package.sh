@@ -74,7 +74,7 @@ started=$(date +%s)
 check "apt installs the package" \
   logged "$work/install.log" in_root apt-get install -y -q --no-install-recommends "/tmp/$(basename "$deb1")"
 echo "  installed (with its dependencies) in $(($(date +%s) - started)) s"
-for file in /usr/bin/crio /etc/crio/crio.conf /lib/systemd/system/crio.service /usr/share/man/man8/crio.8.gz \
+for file in /usr/bin/crio /usr/bin/crio-monitor /etc/crio/crio.conf /lib/systemd/system/crio.service /usr/share/man/man8/crio.8.gz \
   /usr/share/man/man5/crio.conf.5.gz /usr/share/bash-completion/completions/crio /usr/share/zsh/vendor-completions/_crio \
   /usr/share/fish/vendor_completions.d/crio.fish /usr/share/doc/crio/copyright; do
   check "$file is installed" test -f "$root$file"

@@ -170,7 +170,7 @@ enum ConfigSchema {
     .string(handlersTable, "runtime_root", "State directory of the runtime (default and \"\" = /run/<handler name>).", \.runtimeRoot, check: Check.absolutePathOrEmpty),
     .string(handlersTable, "runtime_config_path", "Configuration file passed to the runtime (\"\" = none).", \.runtimeConfigPath, check: Check.absolutePathOrEmpty)
       .refusedUnlessDefault("only VM (shim v2) runtimes read it, and this daemon runs none"),
-    .string(handlersTable, "monitor_path", "Path of the container monitor, conmon (\"\" = look it up in PATH).", \.monitorPath, check: Check.absolutePathOrEmpty),
+    .string(handlersTable, "monitor_path", "Path of the container monitor: conmon for runtime_type \"oci\" (\"\" = look it up in PATH), the pod monitor for \"pod\" (\"\" = crio-monitor beside crio).", \.monitorPath, check: Check.absolutePathOrEmpty),
     .string(handlersTable, "monitor_cgroup", "Cgroup of the monitor: \"pod\", a systemd slice, or \"\" for system.slice (systemd) / pod (cgroupfs).", \.monitorCgroup),
     .strings(handlersTable, "monitor_env", "Environment (\"KEY=value\") of the monitor process.", \.monitorEnv, each: Check.envEntry),
     .string(handlersTable, "monitor_exec_cgroup", "Cgroup of the monitors of ExecSync processes (\"\" = as monitor_cgroup).", \.monitorExecCgroup)

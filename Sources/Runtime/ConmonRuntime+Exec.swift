@@ -1,4 +1,5 @@
 import CSupport
+import MonitorWire
 import Support
 import Synchronization
 
@@ -21,6 +22,10 @@ public struct ExecSession: Sendable {
   public let terminal: Int32?
   /// Holds the pid file runc writes; removed once the session ends.
   let directory: String
+  /// With a pod monitor: the connection its exit code comes on (runc is
+  /// the monitor's child, not the daemon's), and the monitor removes the
+  /// directory.
+  var monitor: Int32? = nil
 
   /// The command's own PID (runc writes it once the process runs).
   public var commandPID: pid_t? { ConmonRuntime.readPid(directory + "/pid") }
@@ -41,6 +46,12 @@ public struct ExecSession: Sendable {
   /// Waits for runc's exit status (the command's), then removes the
   /// session's files.
   public func wait() async -> Int32 {
+    if let monitor {
+      defer { close(monitor) }
+      let answer = try? await PodMonitorCall.receive(monitor, timeout: .seconds(Int64(Int32.max)), id: "exec")
+      guard case .execExited(let code)? = answer else { return -1 }
+      return code
+    }
     let status = await Processes.wait(runc, timeout: nil)
     Files.removeTree(directory)
     return status ?? -1

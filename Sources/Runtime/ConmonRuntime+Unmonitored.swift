@@ -1,3 +1,4 @@
+import MonitorWire
 import Support
 
 #if canImport(Glibc)
@@ -44,36 +45,12 @@ extension ConmonRuntime {
     }
     guard status == 0 else {
       try? await delete(id: id, force: true)
-      throw .runtimeFailed(id: id, operation: "run", status: status, stderr: Self.errors(inLog: (try? Files.read(log)) ?? ""))
+      throw .runtimeFailed(id: id, operation: "run", status: status, stderr: RuncLog.errors((try? Files.read(log)) ?? ""))
     }
     guard let pid = Self.readPid(pidFile) else {
       try? await delete(id: id, force: true)
       throw .invalidOutput(id: id, operation: "run", output: "no pid file at \(pidFile)")
     }
     return pid
-  }
-
-  /// The messages of runc's error lines (`level=error msg="…"`), else the
-  /// whole log.
-  static func errors(inLog log: String) -> String {
-    let messages = log.split(separator: "\n").filter { $0.contains("level=error") }.compactMap { line -> String? in
-      guard let start = line.firstRange(of: "msg=\"") else { return nil }
-      var message = ""
-      var escaped = false
-      for character in line[start.upperBound...] {
-        if escaped {
-          message.append(character)
-          escaped = false
-        } else if character == "\\" {
-          escaped = true
-        } else if character == "\"" {
-          break
-        } else {
-          message.append(character)
-        }
-      }
-      return message
-    }
-    return messages.isEmpty ? log.trimmed : messages.joined(separator: "; ")
   }
 }

@@ -40,6 +40,11 @@ public struct ContainerLayout: Sendable, Hashable {
   public var monitorOutput: String { bundle + "/conmon.output" }
   /// conmon writes it when it saw the kernel's OOM killer in the container.
   public var oomMarker: String { bundle + "/oom" }
+  /// Written by the daemon when the container's pod monitor died: the
+  /// daemon killed the container and recorded its exit itself.
+  public var monitorLostMarker: String { bundle + "/monitor-lost" }
+  /// Links to the pod's run directory when a pod monitor holds the container.
+  public var podMonitorLink: String { bundle + "/pod-monitor" }
   /// conmon's control FIFO: terminal resizes and log reopening.
   public var controlFIFO: String { bundle + "/ctl" }
   /// conmon's link from the attach directory to the bundle.
@@ -58,7 +63,9 @@ public struct ContainerLayout: Sendable, Hashable {
       let code = Int32(String(decoding: bytes, as: UTF8.self).trimmed)
     else { return nil }
     let written = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-    return ContainerExit(code: code, at: written, oomKilled: Files.kind(of: oomMarker) == .file)
+    return ContainerExit(
+      code: code, at: written, oomKilled: Files.kind(of: oomMarker) == .file,
+      monitorLost: Files.kind(of: monitorLostMarker) == .file)
   }
 
   /// Removes what conmon and runc leave outside the bundle (the exit file,
@@ -79,10 +86,13 @@ public struct ContainerExit: Sendable, Hashable {
   public var at: Int64
   /// conmon saw the kernel's OOM killer strike in the container.
   public var oomKilled: Bool
+  /// Its pod monitor died, and the daemon ended it (see `monitorLostMarker`).
+  public var monitorLost: Bool
 
-  public init(code: Int32, at: Int64, oomKilled: Bool) {
+  public init(code: Int32, at: Int64, oomKilled: Bool, monitorLost: Bool = false) {
     self.code = code
     self.at = at
     self.oomKilled = oomKilled
+    self.monitorLost = monitorLost
   }
 }

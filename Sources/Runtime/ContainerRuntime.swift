@@ -34,6 +34,37 @@ public protocol ContainerRuntime: Sendable {
   func control(_ layout: ContainerLayout, _ request: ConmonControl.Request) throws(RuntimeError)
   /// Creates and starts a container no monitor watches (a pod's init).
   func runUnmonitored(id: String, bundle: OCIBundle) async throws(RuntimeError) -> Int32
+  /// Starts what the runtime runs once per pod, before any of its
+  /// containers (the pod monitor of runtime_type "pod").
+  func startPod(_ pod: PodRuntimeContext) async throws(RuntimeError)
+  /// Ends it, once the pod's containers have stopped.
+  func stopPod(_ pod: PodRuntimeContext) async
+  /// After a daemon restart, for a ready pod: finds its monitor again, or,
+  /// when it died, kills its containers and records their exits as lost
+  /// with it, before the daemon reads their exits.
+  func recoverPod(_ pod: PodRuntimeContext) async
+}
+
+/// conmon runs one monitor per container: nothing per pod.
+extension ContainerRuntime {
+  public func startPod(_ pod: PodRuntimeContext) async throws(RuntimeError) {}
+  public func stopPod(_ pod: PodRuntimeContext) async {}
+  public func recoverPod(_ pod: PodRuntimeContext) async {}
+}
+
+/// What a runtime knows of a pod.
+public struct PodRuntimeContext: Sendable, Hashable {
+  public var id: String
+  /// The pod's run directory (the pod monitor's socket goes there).
+  public var directory: String
+  /// The cgroup a pod monitor is moved into (`monitor_cgroup`), nil for the daemon's.
+  public var monitorCgroup: String?
+
+  public init(id: String, directory: String, monitorCgroup: String? = nil) {
+    self.id = id
+    self.directory = directory
+    self.monitorCgroup = monitorCgroup
+  }
 }
 
 /// What `ContainerRuntime.create` needs.
@@ -48,6 +79,9 @@ public struct CreateRequest: Sendable {
   /// The cgroup the monitor is moved into before it starts the container
   /// (`monitor_cgroup`), inside each hierarchy; nil leaves it in the daemon's.
   public var monitorCgroup: String? = nil
+  /// The container's pod: the pod monitor (runtime_type "pod") listens in
+  /// its run directory. conmon needs none.
+  public var pod: PodRuntimeContext? = nil
 
   public init(layout: ContainerLayout, name: String, logPath: String, terminal: Bool = false, stdin: Bool = false, stdinOnce: Bool = false) {
     self.layout = layout

@@ -9,6 +9,11 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
   case createFailed(id: String, message: String)
   /// conmon itself failed (bad arguments, exited without reporting).
   case conmonFailed(id: String, reason: String, output: String)
+  /// The pod's monitor (runtime_type "pod") cannot be reached: it is not
+  /// running, or it died.
+  case monitorUnreachable(id: String, reason: String)
+  /// The pod's monitor answered with an error (runc's words, when runc failed).
+  case monitorFailed(id: String, message: String)
   /// A runc command exited non-zero.
   case runtimeFailed(id: String, operation: String, status: Int32, stderr: String)
   /// runc knows no container by this id.
@@ -28,6 +33,10 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
       "container create failed for \(id): \(message)"
     case .conmonFailed(let id, let reason, let output):
       "conmon failed for container \(id): \(reason)" + (output.isEmpty ? "" : ": \(output)")
+    case .monitorUnreachable(let id, let reason):
+      "the pod monitor of container \(id) cannot be reached: \(reason)"
+    case .monitorFailed(let id, let message):
+      "the pod monitor failed for container \(id): \(message)"
     case .runtimeFailed(let id, let operation, let status, let stderr):
       "runtime \(operation) of container \(id) failed (exit status \(status))" + (stderr.isEmpty ? "" : ": \(stderr)")
     case .notFound(let id):

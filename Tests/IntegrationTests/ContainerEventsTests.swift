@@ -65,8 +65,9 @@ import Testing
     .containerCreatedEvent, .containerStartedEvent, .containerStoppedEvent, .containerDeletedEvent,
   ]
 
-  @Test func subscribersSeeEveryTransitionInOrder() async throws {
-    try await kit.withPod(extraConfig: Self.config) { cri, _, pod in
+  @Test(arguments: RuntimeType.allCases)
+  func subscribersSeeEveryTransitionInOrder(_ runtime: RuntimeType) async throws {
+    try await kit.withPod(runtime: runtime, extraConfig: Self.config) { cri, _, pod in
       let first = await Subscriber(cri)
       let second = await Subscriber(cri)
       defer { first.stop(); second.stop() }

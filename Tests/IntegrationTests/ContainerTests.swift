@@ -15,13 +15,14 @@ import Testing
   /// Runs `body` with a daemon that has pulled the busybox test image and
   /// runs one pod; everything is removed afterwards.
   func withPod<T: Sendable>(
+    runtime: RuntimeType = .oci,
     extraConfig: String = "",
     pod configure: (inout Runtime_V1_PodSandboxConfig) -> Void = { _ in },
     _ body: (CRIConnection, DaemonProcess, String) async throws -> T
   ) async throws -> T {
     try await RegistryServer.withRunning { registry in
       try await TestImages.pushBusybox(to: registry)
-      return try await withImageDaemon(registry: registry, extraConfig: extraConfig) { cri, daemon in
+      return try await withImageDaemon(registry: registry, extraConfig: extraConfig + runtime.config) { cri, daemon in
         _ = try await cri.pull("\(registry.host)/busybox:1")
         var pod = PodSandboxTests.podConfig()
         pod.logDirectory = daemon.directory + "/logs/pod"
@@ -67,8 +68,9 @@ import Testing
     return try await status(cri, id)
   }
 
-  @Test func runsAContainerToCompletionWithItsLogAndExitCode() async throws {
-    try await withPod { cri, daemon, pod in
+  @Test(arguments: RuntimeType.allCases)
+  func runsAContainerToCompletionWithItsLogAndExitCode(_ runtime: RuntimeType) async throws {
+    try await withPod(runtime: runtime) { cri, daemon, pod in
       let id = try await create(cri, pod: pod, Self.container("hello", "echo hello from $(hostname); echo oops >&2; exit 3"))
       #expect(try await status(cri, id).state == .containerCreated)
       try await start(cri, id)
@@ -92,8 +94,9 @@ import Testing
     }
   }
 
-  @Test func execSyncStopAndRemoveARunningContainer() async throws {
-    try await withPod { cri, _, pod in
+  @Test(arguments: RuntimeType.allCases)
+  func execSyncStopAndRemoveARunningContainer(_ runtime: RuntimeType) async throws {
+    try await withPod(runtime: runtime) { cri, _, pod in
       let id = try await create(cri, pod: pod, Self.container("web", "trap 'exit 131' QUIT; echo ready > /tmp/ready; sleep 1000 & wait"))
       try await start(cri, id)
       #expect(try await status(cri, id).state == .containerRunning)
@@ -175,8 +178,9 @@ import Testing
     }
   }
 
-  @Test func removingThePodRemovesItsContainers() async throws {
-    try await withPod { cri, daemon, pod in
+  @Test(arguments: RuntimeType.allCases)
+  func removingThePodRemovesItsContainers(_ runtime: RuntimeType) async throws {
+    try await withPod(runtime: runtime) { cri, daemon, pod in
       let id = try await create(cri, pod: pod, Self.container("loop", "trap 'exit 0' QUIT; sleep 1000 & wait"))
       try await start(cri, id)
       try await PodSandboxTests.stop(cri, pod)
@@ -229,12 +233,13 @@ import Testing
     }
   }
 
-  @Test func aRunningContainerSurvivesAKilledDaemon() async throws {
+  @Test(arguments: RuntimeType.allCases)
+  func aRunningContainerSurvivesAKilledDaemon(_ runtime: RuntimeType) async throws {
     try await RegistryServer.withRunning { registry in
       try await TestImages.pushBusybox(to: registry)
       let dir = try Files.makeTemporaryDirectory(prefix: "crio-rc")
       defer { Files.removeTree(dir) }
-      try await acrossAKilledDaemon(config: try registry.pullConfiguration(in: dir)) { cri, _ in
+      try await acrossAKilledDaemon(config: try registry.pullConfiguration(in: dir) + runtime.config) { cri, _ in
         _ = try await cri.pull("\(registry.host)/busybox:1")
         let pod = try await PodSandboxTests.run(cri, PodSandboxTests.podConfig())
         var container = Self.container("survivor", "trap 'exit 131' QUIT; sleep 1000 & wait", registryImage: "\(registry.host)/busybox:1")
@@ -244,7 +249,7 @@ import Testing
         return (pod, id)
       } after: { cri, restarted, started in
         let (pod, id) = started
-        #expect(try await status(cri, id).state == .containerRunning, "conmon kept it running")
+        #expect(try await status(cri, id).state == .containerRunning, "its monitor kept it running")
         let exec = try await cri.runtime.execSync(.with { $0.containerID = id; $0.cmd = ["echo", "still here"] })
         #expect(String(decoding: exec.stdout, as: UTF8.self) == "still here\n")
         _ = try await cri.runtime.stopContainer(.with { $0.containerID = id; $0.timeout = 10 })

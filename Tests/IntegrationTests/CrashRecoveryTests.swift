@@ -19,8 +19,9 @@ import Testing
   static let podSteps = 1...6
   static let containerSteps = 1...4
 
-  @Test(arguments: podSteps) func runPodSandboxKilledAtStep(_ step: Int) async throws {
-    try await podRound(rpc: "RunPodSandbox", step: step, recorded: step == Self.podSteps.upperBound)
+  @Test(arguments: RuntimeType.allCases, podSteps)
+  func runPodSandboxKilledAtStep(_ runtime: RuntimeType, _ step: Int) async throws {
+    try await podRound(rpc: "RunPodSandbox", step: step, recorded: step == Self.podSteps.upperBound, runtime: runtime)
   }
 
   /// `drop_infra_ctr = false`: the pod's infra container (its PID 1 here)
@@ -34,8 +35,8 @@ import Testing
     try await podRound(rpc: "RunPodSandboxInfra", step: 1, recorded: false, infra: true)
   }
 
-  func podRound(rpc: String, step: Int, recorded: Bool, infra: Bool = false) async throws {
-    try await crashRound(rpc: rpc, step: step, infra: infra) { cri, _, _ in
+  func podRound(rpc: String, step: Int, recorded: Bool, infra: Bool = false, runtime: RuntimeType = .oci) async throws {
+    try await crashRound(rpc: rpc, step: step, infra: infra, runtime: runtime) { cri, _, _ in
       _ = try await PodSandboxTests.run(cri, Self.pod())
     } afterRestart: { cri, daemon, network, crashed in
       let pods = try await PodSandboxTests.list(cri)
@@ -57,8 +58,9 @@ import Testing
     }
   }
 
-  @Test(arguments: containerSteps) func createContainerKilledAtStep(_ step: Int) async throws {
-    try await crashRound(rpc: "CreateContainer", step: step) { cri, daemon, _ in
+  @Test(arguments: RuntimeType.allCases, containerSteps)
+  func createContainerKilledAtStep(_ runtime: RuntimeType, _ step: Int) async throws {
+    try await crashRound(rpc: "CreateContainer", step: step, runtime: runtime) { cri, daemon, _ in
       let pod = try await PodSandboxTests.run(cri, Self.pod())
       try Files.write(daemon.directory + "/pod-id", pod)
       _ = try await Self.runContainer(cri, pod: pod)
@@ -104,7 +106,7 @@ import Testing
   /// `afterRestart` on a new daemon on the same directories, with the IDs
   /// the dead daemon had begun to create (read from its directories).
   func crashRound(
-    rpc: String, step: Int, infra: Bool = false,
+    rpc: String, step: Int, infra: Bool = false, runtime: RuntimeType = .oci,
     before: (CRIConnection, DaemonProcess, NetworkTests.TestNetwork) async throws -> Void,
     afterRestart: (CRIConnection, DaemonProcess, NetworkTests.TestNetwork, Set<String>) async throws -> Void
   ) async throws {
@@ -114,7 +116,7 @@ import Testing
       let configDirectory = try Files.makeTemporaryDirectory(prefix: "crio-crash")
       defer { Files.removeTree(configDirectory) }
       let config = try registry.pullConfiguration(in: configDirectory, policy: #"{"default":[{"type":"insecureAcceptAnything"}]}"#)
-        + (infra ? "\n" + TestImages.infraConfiguration(registry: registry) : "")
+        + (infra ? "\n" + TestImages.infraConfiguration(registry: registry) : "") + runtime.config
       let holder = NetworkTests.NetworkHolder()
       let first = try DaemonProcess(config: config, environment: ["CRIO_TEST_CRASH_AT=\(rpc):\(step)"]) { directory in
         let network = NetworkTests.TestNetwork(directory: directory)

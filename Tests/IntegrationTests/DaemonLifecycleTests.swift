@@ -131,9 +131,9 @@ import Support
     await daemon.cleanUp()
   }
 
-  /// A VM or pod-monitor runtime handler is not built yet: start-up stops
-  /// naming the handler, instead of running its containers under runc.
-  @Test(arguments: ["vm", "pod"])
+  /// A VM runtime handler is not built yet: start-up stops naming the
+  /// handler, instead of running its containers under runc.
+  @Test(arguments: ["vm"])
   func anUnsupportedRuntimeTypeStopsStartUp(type: String) async throws {
     let daemon = try DaemonProcess(config: "[crio.runtime.runtimes.kata]\nruntime_type = \"\(type)\"\n")
     #expect(await daemon.waitForExit() == 1)

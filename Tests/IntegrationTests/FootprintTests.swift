@@ -19,4 +19,24 @@ import Testing
     let foundation = lines.filter { $0.contains("10Foundation") || $0.contains("FoundationInternationalization") || $0.contains("icu_") }
     #expect(foundation.isEmpty, "calls into Foundation or ICU:\n\(foundation.prefix(20).joined(separator: "\n"))")
   }
+
+  /// The pod monitor (one per pod) is the standard library and Glibc
+  /// alone: it needs no library beyond Swift's core ones and the C
+  /// library, and calls nothing of Foundation (any module), Dispatch, NIO
+  /// or gRPC.
+  @Test func thePodMonitorLinksOnlyTheStandardLibraryAndGlibc() async throws {
+    let binary = String(CrioBinary.path.dropLast("crio".count)) + "crio-monitor"
+    #expect(Files.kind(of: binary) == .file, "no pod monitor binary at \(binary)")
+    let dynamic = try await Processes.run("/usr/bin/readelf", ["-d", binary])
+    let needed = dynamic.stdout.split(separator: "\n").filter { $0.contains("(NEEDED)") }
+    let allowed = ["libswiftCore", "libswift_Concurrency", "libswift_StringProcessing", "libswift_RegexParser", "libswiftGlibc",
+                   "libswiftSwiftOnoneSupport", "libm.", "libc.", "libstdc++", "libgcc_s", "libpthread", "libdl", "librt"]
+    let others = needed.filter { line in !allowed.contains { line.contains("[" + $0) } }
+    #expect(others.isEmpty, "the pod monitor links \(others)")
+    let symbols = try await Processes.run("/usr/bin/nm", ["--undefined-only", binary])
+    let foreign = symbols.stdout.split(separator: "\n").filter { line in
+      ["Foundation", "Dispatch", "dispatch_", "NIO", "GRPC"].contains { line.contains($0) }
+    }
+    #expect(foreign.isEmpty, "the pod monitor calls into \(foreign.prefix(20))")
+  }
 }

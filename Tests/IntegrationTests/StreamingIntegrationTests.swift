@@ -42,9 +42,9 @@ import Testing
     }
   }
 
-  @Test(arguments: [StreamingTransport.spdy, .webSocket])
-  func execCarriesOutputErrorsExitCodesAndStdin(transport: StreamingTransport) async throws {
-    try await kit.withPod { cri, _, pod in
+  @Test(arguments: [StreamingTransport.spdy, .webSocket], RuntimeType.allCases)
+  func execCarriesOutputErrorsExitCodesAndStdin(transport: StreamingTransport, runtime: RuntimeType) async throws {
+    try await kit.withPod(runtime: runtime) { cri, _, pod in
       let id = try await running(cri, pod: pod, "exec")
       let url = try await execURL(cri, id, ["sh", "-c", "echo out; echo err >&2; exit 3"])
       #expect(url.hasPrefix("http://127.0.0.1:"), "\(url)")
@@ -64,8 +64,9 @@ import Testing
     }
   }
 
-  @Test func manyExecsRunAtOnce() async throws {
-    try await kit.withPod { cri, _, pod in
+  @Test(arguments: RuntimeType.allCases)
+  func manyExecsRunAtOnce(_ runtime: RuntimeType) async throws {
+    try await kit.withPod(runtime: runtime) { cri, _, pod in
       let id = try await running(cri, pod: pod, "busy")
       let outputs = try await withThrowingTaskGroup(of: (Int, String, Int32?).self) { group in
         for index in 0..<16 {
@@ -85,8 +86,9 @@ import Testing
     }
   }
 
-  @Test func execWithATerminalSeesTheResize() async throws {
-    try await kit.withPod { cri, _, pod in
+  @Test(arguments: RuntimeType.allCases)
+  func execWithATerminalSeesTheResize(_ runtime: RuntimeType) async throws {
+    try await kit.withPod(runtime: runtime) { cri, _, pod in
       let id = try await running(cri, pod: pod, "tty")
       // Until the size arrives (busybox's stty prints nothing on stdout for
       // a 0x0 terminal): a fixed sleep lost the race on a loaded machine.
@@ -103,8 +105,9 @@ import Testing
     }
   }
 
-  @Test func attachSeesTheContainersOutputAndLeavesItRunningWhenDetached() async throws {
-    try await kit.withPod { cri, _, pod in
+  @Test(arguments: RuntimeType.allCases)
+  func attachSeesTheContainersOutputAndLeavesItRunningWhenDetached(_ runtime: RuntimeType) async throws {
+    try await kit.withPod(runtime: runtime) { cri, _, pod in
       let id = try await running(cri, pod: pod, "talker", "trap 'exit 0' QUIT; sleep 1; echo attached-output; sleep 1000 & wait")
       let url = try await cri.runtime.attach(.with { $0.containerID = id; $0.stdout = true; $0.stderr = true }).url
       let session = Task { try await StreamingClient.exec(url: url) }
@@ -210,8 +213,9 @@ import Testing
     }
   }
 
-  @Test func aClientKilledMidStreamEndsTheExecdProcess() async throws {
-    try await kit.withPod { cri, _, pod in
+  @Test(arguments: RuntimeType.allCases)
+  func aClientKilledMidStreamEndsTheExecdProcess(_ runtime: RuntimeType) async throws {
+    try await kit.withPod(runtime: runtime) { cri, _, pod in
       let id = try await running(cri, pod: pod, "victim")
       let url = try await execURL(cri, id, ["sh", "-c", "echo $$ > /tmp/exec.pid; exec sleep 1000"])
       let session = Task { try await StreamingClient.exec(url: url) }

@@ -69,6 +69,20 @@ func acrossAKilledDaemon<State: Sendable>(
   if let second { await second.cleanUp() } else { await first.cleanUp() }
 }
 
+/// The two ways the default handler (runc) runs containers, for tests that
+/// run against both: one conmon per container (runtime_type "oci", the
+/// default) or one pod monitor per pod ("pod").
+enum RuntimeType: String, CaseIterable, Sendable, CustomTestStringConvertible {
+  case oci, pod
+
+  var testDescription: String { rawValue }
+
+  /// Configuration that makes the default handler this type.
+  var config: String {
+    self == .oci ? "" : "\n[crio.runtime.runtimes.runc]\nruntime_type = \"pod\"\n"
+  }
+}
+
 /// The gRPC status code a call failed with.
 func rpcCode(_ call: () async throws -> some Any) async -> RPCError.Code? {
   do {

@@ -4,11 +4,13 @@ import Runtime
 import Support
 import Testing
 
-/// Real runc + conmon. Every test has its own directories, runc root and
-/// container ids, and cleans up even when it fails.
+/// Real runc under conmon or the pod monitor (most tests run against both).
+/// Every test has its own directories, runc root and container ids, and
+/// cleans up even when it fails.
 @Suite struct ContainerLifecycleTests {
-  @Test func runsToCompletionWritesCRILogAndExitCode() async throws {
-    try await withFixture { fx in
+  @Test(arguments: RuntimeKind.allCases)
+  func runsToCompletionWritesCRILogAndExitCode(_ kind: RuntimeKind) async throws {
+    try await withFixture(kind) { fx in
       let id = Fixture.uniqueID()
       let process = try await fx.create(script: "echo hello; echo oops >&2; exit 3", id: id)
       #expect(process.id == id)
@@ -48,8 +50,9 @@ import Testing
     }
   }
 
-  @Test func stopWithSIGTERM() async throws {
-    try await withFixture { fx in
+  @Test(arguments: RuntimeKind.allCases)
+  func stopWithSIGTERM(_ kind: RuntimeKind) async throws {
+    try await withFixture(kind) { fx in
       // pid 1 of a pid namespace only gets signals it handles: trap TERM.
       let process = try await fx.create(script: "trap 'exit 143' TERM; sleep 1000 & wait")
       try await fx.runtime.start(id: process.id)
@@ -68,8 +71,9 @@ import Testing
     }
   }
 
-  @Test func stopEscalatesToSIGKILLAfterTimeout() async throws {
-    try await withFixture { fx in
+  @Test(arguments: RuntimeKind.allCases)
+  func stopEscalatesToSIGKILLAfterTimeout(_ kind: RuntimeKind) async throws {
+    try await withFixture(kind) { fx in
       let process = try await fx.create(script: "trap '' TERM; sleep 100")
       try await fx.runtime.start(id: process.id)
       #expect(try await fx.runtime.state(id: process.id).status == .running)
@@ -82,8 +86,9 @@ import Testing
     }
   }
 
-  @Test func killSendsASignal() async throws {
-    try await withFixture { fx in
+  @Test(arguments: RuntimeKind.allCases)
+  func killSendsASignal(_ kind: RuntimeKind) async throws {
+    try await withFixture(kind) { fx in
       let process = try await fx.create(script: "trap 'exit 42' USR1; sleep 1000 & wait")
       try await fx.runtime.start(id: process.id)
       try await fx.runtime.kill(id: process.id, signal: SIGUSR1)
@@ -91,8 +96,9 @@ import Testing
     }
   }
 
-  @Test func execSyncOutputAndExitCodes() async throws {
-    try await withFixture { fx in
+  @Test(arguments: RuntimeKind.allCases)
+  func execSyncOutputAndExitCodes(_ kind: RuntimeKind) async throws {
+    try await withFixture(kind) { fx in
       let process = try await fx.create(script: "sleep 1000")
       try await fx.runtime.start(id: process.id)
 
@@ -120,8 +126,9 @@ import Testing
     }
   }
 
-  @Test func execSyncTimeoutKillsTheCommand() async throws {
-    try await withFixture { fx in
+  @Test(arguments: RuntimeKind.allCases)
+  func execSyncTimeoutKillsTheCommand(_ kind: RuntimeKind) async throws {
+    try await withFixture(kind) { fx in
       let process = try await fx.create(script: "sleep 1000")
       try await fx.runtime.start(id: process.id)
       let started = ContinuousClock.now
@@ -143,23 +150,25 @@ import Testing
     }
   }
 
-  @Test func execSyncInUnknownContainerThrows() async throws {
-    try await withFixture { fx in
+  @Test(arguments: RuntimeKind.allCases)
+  func execSyncInUnknownContainerThrows(_ kind: RuntimeKind) async throws {
+    try await withFixture(kind) { fx in
       await #expect(throws: RuntimeError.self) {
         _ = try await fx.runtime.execSync(id: "crt-missing-\(UInt32.random(in: 0...UInt32.max))", command: ["true"], timeout: .seconds(30))
       }
     }
   }
 
-  @Test func createWithMissingRootfsFailsWithRuncMessageAndLeavesNothing() async throws {
-    try await withFixture { fx in
+  @Test(arguments: RuntimeKind.allCases)
+  func createWithMissingRootfsFailsWithRuncMessageAndLeavesNothing(_ kind: RuntimeKind) async throws {
+    try await withFixture(kind) { fx in
       let id = Fixture.uniqueID()
       let spec = fx.spec(id: id, script: "true", rootPath: fx.root + "/no-such-rootfs")
       let bundle = try fx.bundle(id: id, spec: spec)
       try FileManager.default.createDirectory(atPath: fx.root + "/logs", withIntermediateDirectories: true)
       var thrown: RuntimeError?
       do throws(RuntimeError) {
-        _ = try await fx.runtime.create(CreateRequest(layout: fx.runtime.layout(id: id, bundle: bundle.path), name: id, logPath: fx.logPath(id: id)))
+        _ = try await fx.runtime.create(fx.request(id: id, bundle: bundle.path))
       } catch {
         thrown = error
       }
@@ -198,8 +207,9 @@ import Testing
     }
   }
 
-  @Test func unknownContainerIsNotFound() async throws {
-    try await withFixture { fx in
+  @Test(arguments: RuntimeKind.allCases)
+  func unknownContainerIsNotFound(_ kind: RuntimeKind) async throws {
+    try await withFixture(kind) { fx in
       let id = Fixture.uniqueID()
       await #expect(throws: RuntimeError.notFound(id: id)) { try await fx.runtime.state(id: id) }
       await #expect(throws: RuntimeError.notFound(id: id)) { try await fx.runtime.start(id: id) }

@@ -2,15 +2,47 @@ import Foundation
 import OCI
 import Runtime
 import Support
+import Testing
+
+/// The two ways of running containers the lifecycle tests run against:
+/// one conmon per container, or one pod monitor for the fixture's pod.
+enum RuntimeKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+  case conmon, podMonitor
+  var testDescription: String { rawValue }
+}
+
+/// What the tests call beyond the `ContainerRuntime` seam: both runtimes
+/// wait for exits and stop containers the same way.
+protocol FixtureRuntime: ContainerRuntime {
+  func exitCode(id: String) -> Int32?
+  func waitForExit(id: String, timeout: Duration) async -> Int32?
+  func stop(id: String, timeout: Duration, signal: Int32) async throws(RuntimeError) -> Int32
+}
+
+extension ConmonRuntime: FixtureRuntime {}
+extension PodMonitorRuntime: FixtureRuntime {}
+
+extension FixtureRuntime {
+  func stop(id: String, timeout: Duration) async throws(RuntimeError) -> Int32 {
+    try await stop(id: id, timeout: timeout, signal: SIGTERM)
+  }
+
+  func delete(id: String) async throws(RuntimeError) { try await delete(id: id, force: false) }
+}
 
 /// One test's world: a temporary directory with a busybox rootfs, its own runc
 /// root, exits and attach directories, and the containers it made, all
-/// removed by `cleanUp` (even after a failure, see `withFixture`).
+/// removed by `cleanUp` (even after a failure, see `withFixture`). With the
+/// pod monitor, the directory also holds the pod's, and its monitor runs
+/// from `withFixture` until the clean-up.
 final class Fixture: @unchecked Sendable {
   let root: String
   let rootfs: String
   let config: RuntimeHandlerConfig
-  let runtime: ConmonRuntime
+  let kind: RuntimeKind
+  let runtime: any FixtureRuntime
+  /// The fixture's pod, for the pod monitor.
+  var pod: PodRuntimeContext { PodRuntimeContext(id: "pod-" + String(root.split(separator: "-").last ?? ""), directory: root + "/pod") }
   private let lock = NSLock()
   private var containers: [(id: String, bundle: OCIBundle)] = []
 
@@ -22,7 +54,8 @@ final class Fixture: @unchecked Sendable {
     return "/usr/sbin/runc"
   }()
 
-  init() throws {
+  init(_ kind: RuntimeKind = .conmon) throws {
+    self.kind = kind
     root = try Files.makeTemporaryDirectory(prefix: "crio-rt-")
     rootfs = root + "/rootfs"
     let fm = FileManager.default
@@ -31,14 +64,26 @@ final class Fixture: @unchecked Sendable {
       try fm.createDirectory(atPath: rootfs + "/" + dir, withIntermediateDirectories: true)
     }
     try Self.copyExecutable("/bin/busybox", to: rootfs + "/bin/busybox")
-    for applet in ["sh", "echo", "sleep", "cat", "true", "false", "ps", "kill"] {
+    for applet in ["sh", "echo", "sleep", "cat", "true", "false", "ps", "kill", "stty", "dd", "rm", "touch"] {
       try fm.createSymbolicLink(atPath: rootfs + "/bin/" + applet, withDestinationPath: "busybox")
     }
+    let podMonitor = kind == .podMonitor
     config = RuntimeHandlerConfig(
-      runtimePath: Self.runcPath, runtimeRoot: root + "/runc-root", conmonPath: "/usr/bin/conmon",
+      runtimePath: Self.runcPath, runtimeRoot: root + "/runc-root",
+      conmonPath: podMonitor ? PodMonitorRuntime.defaultMonitorPath : "/usr/bin/conmon",
       exitsDir: root + "/exits", attachSocketDir: root + "/attach", createTimeout: .seconds(120),
       commandTimeout: .seconds(120))
-    runtime = ConmonRuntime(config: config)
+    runtime = podMonitor ? PodMonitorRuntime(config: config) : ConmonRuntime(config: config)
+    try FileManager.default.createDirectory(atPath: root + "/pod", withIntermediateDirectories: true)
+  }
+
+  /// A create request for `id` in the fixture's pod.
+  func request(id: String, bundle: String, terminal: Bool = false, stdin: Bool = false, stdinOnce: Bool = false) -> CreateRequest {
+    var request = CreateRequest(
+      layout: runtime.layout(id: id, bundle: bundle), name: id, logPath: logPath(id: id), terminal: terminal, stdin: stdin,
+      stdinOnce: stdinOnce)
+    request.pod = pod
+    return request
   }
 
   /// Copies through a close-on-exec descriptor. (FileManager.copyItem's
@@ -109,18 +154,20 @@ final class Fixture: @unchecked Sendable {
   func create(script: String, id: String = Fixture.uniqueID()) async throws -> ContainerProcess {
     try FileManager.default.createDirectory(atPath: root + "/logs", withIntermediateDirectories: true)
     let bundle = try bundle(id: id, spec: spec(id: id, script: script))
-    return try await runtime.create(CreateRequest(layout: runtime.layout(id: id, bundle: bundle.path), name: id, logPath: logPath(id: id)))
+    return try await runtime.create(request(id: id, bundle: bundle.path))
   }
 
   /// The container's log and conmon's output, for failure messages.
   func diagnostics(id: String) -> String {
     let log = (try? String(contentsOfFile: logPath(id: id), encoding: .utf8)) ?? ""
     let conmon = (try? String(contentsOfFile: root + "/bundles/" + id + "/conmon.output", encoding: .utf8)) ?? ""
-    return "container log: \(log)\nconmon output: \(conmon)"
+    let monitor = (try? String(contentsOfFile: pod.directory + "/monitor.log", encoding: .utf8)) ?? ""
+    return "container log: \(log)\nconmon output: \(conmon)\npod monitor output: \(monitor)"
   }
 
   func cleanUp() async {
     let all = lock.withLock { containers }
+    if kind == .podMonitor { await runtime.stopPod(pod) }
     for (id, bundle) in all {
       try? await runtime.delete(id: id, force: true)
       if let text = try? String(contentsOfFile: bundle.path + "/conmon.pid", encoding: .utf8),
@@ -138,9 +185,10 @@ final class Fixture: @unchecked Sendable {
 }
 
 /// Runs `body` with a fresh fixture and always cleans up.
-func withFixture(_ body: (Fixture) async throws -> Void) async throws {
-  let fixture = try Fixture()
+func withFixture(_ kind: RuntimeKind = .conmon, _ body: (Fixture) async throws -> Void) async throws {
+  let fixture = try Fixture(kind)
   do {
+    if kind == .podMonitor { try await fixture.runtime.startPod(fixture.pod) }
     try await body(fixture)
   } catch {
     await fixture.cleanUp()

@@ -91,6 +91,7 @@ import Glibc
       try? await Task.sleep(for: .milliseconds(5))
     }
     func stopInit(_ pod: PodSandbox) async { count("init") }
+    func stopRuntime(_ pod: PodSandbox) async { count("runtime") }
     func releaseNamespaces(_ pod: PodSandbox) throws(CRIError) { count("namespaces") }
     func removeCgroup(_ parent: String) async { count("cgroup") }
   }
@@ -234,7 +235,7 @@ import Glibc
       group.addTask { try? await pods.remove(pod) }
       group.addTask { try? await pods.stop(pod) }
     }
-    #expect(bed.teardown.counts.withLock { $0 } == ["network": 1, "namespaces": 1], "each step ran once")
+    #expect(bed.teardown.counts.withLock { $0 } == ["runtime": 1, "network": 1, "namespaces": 1], "each step ran once")
     #expect(pod.isRemoved && bed.pods.index.all.isEmpty && bed.containers.index.all.isEmpty)
     #expect(try bed.pods.journal.load().isEmpty && bed.journaledContainers().isEmpty)
   }

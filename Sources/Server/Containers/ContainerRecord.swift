@@ -35,6 +35,8 @@ struct ContainerRecord: StoredRecord, Equatable {
   var stopSignal: Int32
   /// The kernel's OOM killer ended it (read from its cgroup when it exited).
   var oomKilled: Bool?
+  /// Its pod monitor died and the daemon ended it (runtime_type "pod").
+  var monitorLost: Bool? = nil
   /// The resources last set by UpdateContainerResources (protobuf bytes of
   /// LinuxContainerResources); nil: those of the create request.
   var updatedResources: [UInt8]?

@@ -125,6 +125,8 @@ final class ContainerSupervisor: Sendable {
     record.finishedAt = max(exit.at, record.startedAt)
     record.paused = nil
     record.oomKilled = exit.oomKilled || oomKilledInCgroup(record)
+    record.monitorLost = exit.monitorLost ? true : nil
+    if exit.monitorLost { metrics.recordLostMonitor(container: record.name) }
     if record.oomKilled == true { metrics.recordOOMKill(container: record.name) }
     await write(record, to: owner)
     events.publish(.containerStoppedEvent, record: record)

@@ -29,16 +29,26 @@ final class RuntimeTable: Sendable {
     }
   }
 
-  /// conmon + runc for a handler; a VM (shim v2) or pod-monitor handler is
-  /// refused, since it would otherwise run as runc, silently.
+  /// conmon + runc for runtime_type "oci", the pod monitor + runc for
+  /// "pod"; a VM (shim v2) handler is refused, since it would otherwise run
+  /// as runc, silently.
   static func runtime(named name: String, handler: RuntimeHandler, config: CrioConfig, logger: Logger) throws -> any ContainerRuntime {
-    guard handler.runtimeType.isEmpty || handler.runtimeType == "oci" else {
+    let podMonitor = handler.runtimeType == "pod"
+    guard handler.runtimeType.isEmpty || handler.runtimeType == "oci" || podMonitor else {
       throw DaemonError.unsupported(
         "[crio.runtime.runtimes.\(name)] runtime_type = \"\(handler.runtimeType)\" is not supported by this daemon yet; "
-          + "use runtime_type = \"oci\" (runc-like runtimes under conmon)")
+          + "use runtime_type = \"oci\" (runc-like runtimes under conmon) or \"pod\" (under a pod monitor)")
+    }
+    // The pod monitor writes the CRI log file alone: journald copies are conmon's.
+    if podMonitor && config.runtime.logToJournald {
+      throw DaemonError.unsupported(
+        "[crio.runtime] log_to_journald = true is not supported with the pod monitor of [crio.runtime.runtimes.\(name)] "
+          + "(runtime_type = \"pod\"); use runtime_type = \"oci\" for journald logging")
     }
     let runtimePath = handler.runtimePath.isEmpty ? ContainerContext.lookUp(name) : handler.runtimePath
-    let conmonPath = handler.monitorPath.isEmpty ? ContainerContext.lookUp("conmon") : handler.monitorPath
+    // monitor_path: conmon, or for "pod" the pod monitor (crio-monitor beside crio).
+    let conmonPath = !handler.monitorPath.isEmpty
+      ? handler.monitorPath : podMonitor ? PodMonitorRuntime.defaultMonitorPath : ContainerContext.lookUp("conmon")
     var handlerConfig = RuntimeHandlerConfig(
       runtimePath: runtimePath, runtimeRoot: handler.resolvedRuntimeRoot(handlerName: name), conmonPath: conmonPath,
       exitsDir: config.runtime.containerExitsDir, attachSocketDir: config.runtime.containerAttachSocketDir,
@@ -47,6 +57,6 @@ final class RuntimeTable: Sendable {
     handlerConfig.noPivot = config.runtime.noPivot
     handlerConfig.logToJournald = config.runtime.logToJournald
     handlerConfig.killWaitTimeout = .seconds(config.runtime.ctrStopTimeout)
-    return ConmonRuntime(config: handlerConfig, logger: logger)
+    return podMonitor ? PodMonitorRuntime(config: handlerConfig, logger: logger) : ConmonRuntime(config: handlerConfig, logger: logger)
   }
 }

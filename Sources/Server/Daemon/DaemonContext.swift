@@ -162,6 +162,11 @@ struct DaemonPodTeardown: PodTeardown {
     }
   }
 
+  func stopRuntime(_ pod: PodSandbox) async {
+    await runtimes[pod.runtimeHandler]?.stopPod(pod.runtimeContext)
+    if let cgroup = pod.monitorCgroup { await MonitorCgroup.remove(cgroup, logger: logger) }
+  }
+
   func stopInit(_ pod: PodSandbox) async {
     do {
       guard let runtime = runtimes[pod.runtimeHandler] else {

@@ -32,6 +32,16 @@ struct Recovery {
     let containers = daemon.containers.supervisor
     let logger = daemon.logger
     for pod in try pods.journal.load() { pods.restore(pod) }
+    // Pod monitors first: one that died has its containers' exits recorded
+    // before they are read below; one of a pod no longer ready is ended.
+    for owner in pods.index.all {
+      guard let runtime = daemon.containers.runtimes[owner.record.runtimeHandler] else { continue }
+      if owner.record.state == .ready {
+        await runtime.recoverPod(owner.record.runtimeContext)
+      } else {
+        await runtime.stopPod(owner.record.runtimeContext)
+      }
+    }
     // What runc still holds state for: a container it does not know (a
     // reboot emptied its root, or it was deleted behind the daemon's back)
     // has no process, whatever the journal says.
@@ -129,6 +139,12 @@ struct Recovery {
     where !containerIDs.contains(process.containerID) {
       kill(process.pid, SIGKILL)
       note("monitor processes", "\(process.pid)")
+    }
+    // Pod monitors of pods not (or no longer) ready: a creation cut short
+    // left one running (a stopped pod's was ended above).
+    for process in Self.podMonitorProcesses(exitsDirectory: config.runtime.containerExitsDir) where !readyPods.contains(process.podID) {
+      kill(process.pid, SIGKILL)
+      note("pod monitor processes", "\(process.pid)")
     }
     for (handler, runtime) in daemon.containers.runtimes.all {
       for id in runtime.containerIDs() where Self.isID(id) && !containerIDs.contains(id) && !initPods.contains(id) {
@@ -260,6 +276,19 @@ struct Recovery {
 
   /// conmon processes of this daemon (they name its exits directory) and
   /// the container each monitors (`-c <id>`).
+  /// crio-monitor processes (`--exits-dir <dir> --pod <id>`) of this daemon's exits directory.
+  static func podMonitorProcesses(exitsDirectory: String) -> [(pid: pid_t, podID: String)] {
+    ((try? Files.list("/proc")) ?? []).compactMap { entry in
+      guard let pid = pid_t(entry), let bytes = try? Files.readBytes("/proc/\(entry)/cmdline") else { return nil }
+      let arguments = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+      guard let exitDir = arguments.firstIndex(of: "--exits-dir"), exitDir + 1 < arguments.count,
+        arguments[exitDir + 1] == exitsDirectory,
+        let flag = arguments.firstIndex(of: "--pod"), flag + 1 < arguments.count
+      else { return nil }
+      return (pid, arguments[flag + 1])
+    }
+  }
+
   static func monitorProcesses(exitsDirectory: String) -> [(pid: pid_t, containerID: String)] {
     ((try? Files.list("/proc")) ?? []).compactMap { entry in
       guard let pid = pid_t(entry), let bytes = try? Files.readBytes("/proc/\(entry)/cmdline") else { return nil }

@@ -24,7 +24,9 @@ extension DaemonContext {
       var facts = ScrapeFacts()
       if collectors.contains(.processesDefunct) { facts.defunctProcesses = ProcStat.defunctProcesses() }
       if collectors.contains(.monitorProcesses) {
+        // conmons and pod monitors alike.
         facts.monitorProcesses = Recovery.monitorProcesses(exitsDirectory: exitsDirectory).count
+          + Recovery.podMonitorProcesses(exitsDirectory: exitsDirectory).count
       }
       if collectors.contains(.process) { facts.process = ProcessFacts.current() }
       return facts

@@ -1,5 +1,6 @@
 import CRIAPI
 import PodNetwork
+import Runtime
 import SwiftProtobuf
 
 /// A pod sandbox as the daemon keeps it (and persists it): the request it
@@ -41,6 +42,14 @@ struct PodSandbox: StoredRecord, Equatable {
   /// until the pod is removed (its image stays in use); absent in records
   /// of pods made without one, and of older daemons.
   var infra: PodInfra? = nil
+  /// The cgroup its pod monitor runs in (runtime_type "pod" with a
+  /// `monitor_cgroup`), removed when the pod stops; nil otherwise.
+  var monitorCgroup: String? = nil
+
+  /// What the pod's runtime knows of it.
+  var runtimeContext: PodRuntimeContext {
+    PodRuntimeContext(id: id, directory: directory, monitorCgroup: monitorCgroup)
+  }
 
   /// Where the pod's container logs go: kubelet's directory, else the daemon's.
   func logDirectory(defaultRoot: String) -> String {

@@ -29,6 +29,9 @@ protocol PodTeardown: Sendable {
   func releaseNamespaces(_ pod: PodSandbox) throws(CRIError)
   /// Removes the pod's cgroup parent (when this daemon made it and no pod uses it).
   func removeCgroup(_ parent: String) async
+  /// Ends what the pod's runtime runs per pod (its pod monitor), once its
+  /// containers have stopped.
+  func stopRuntime(_ pod: PodSandbox) async
 }
 
 /// Pods' transitions: ready → not ready → removed, made under the pod's
@@ -124,6 +127,7 @@ final class PodSupervisor: Sendable {
     }
     var pod = owner.record
     guard pod.state == .ready else { return }
+    await teardown.stopRuntime(pod)
     if pod.network != nil {
       try await teardown.detachNetwork(pod)
       pod.network = nil

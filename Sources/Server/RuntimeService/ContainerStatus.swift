@@ -42,6 +42,10 @@ extension ContainerRecord {
     status.imageID = imageID
     if state == .exited {
       status.reason = oomKilled == true ? "OOMKilled" : exitCode == 0 ? "Completed" : "Error"
+      if monitorLost == true {
+        status.reason = "ContainerMonitorLost"
+        status.message = "the pod monitor holding the container died; the daemon killed the container"
+      }
     }
     status.resources.linux = resources
     status.labels = config.labels

@@ -154,13 +154,15 @@ struct ContainerCreation: Sendable {
         stopSignal: SignalNames.number(imageConfig.config?.stopSignal),
         cgroupPath: try? CgroupNaming.filesystemPath(
           driver: containers.cgroupDriver, parent: podConfig.linux.cgroupParent, containerID: id),
+        // A pod monitor is in the pod's monitor cgroup, not one per container.
         monitorCgroupPath: runtimeConfig.runtimes[pod.runtimeHandler].flatMap { handler in
-          MonitorCgroup.path(handler: handler, manager: runtimeConfig.cgroupManager, podCgroup: pod.cgroupParent, containerID: id)
+          handler.runtimeType == "pod" ? nil : MonitorCgroup.path(handler: handler, manager: runtimeConfig.cgroupManager, podCgroup: pod.cgroupParent, containerID: id)
         })
       let process: ContainerProcess
       var request = CreateRequest(
         layout: layout, name: name, logPath: logPath, terminal: config.tty, stdin: config.stdin, stdinOnce: config.stdinOnce)
       request.monitorCgroup = record.monitorCgroupPath
+      request.pod = pod.runtimeContext
       if let monitorCgroup = record.monitorCgroupPath {
         undo.append { await MonitorCgroup.remove(monitorCgroup, logger: daemon.logger) }
       }

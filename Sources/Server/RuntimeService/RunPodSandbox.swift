@@ -101,6 +101,22 @@ struct PodCreation: Sendable {
       undo.append { Files.removeTree(directory) }
       CrashPoints.reach("RunPodSandbox", 1)
 
+      // runtime_type "pod": the pod's monitor, in its monitor cgroup,
+      // before anything of the pod runs.
+      let handlerConfig = daemon.config.runtime.runtimes[handler]
+      let monitorCgroup = handlerConfig.flatMap { handler in
+        handler.runtimeType == "pod"
+          ? MonitorCgroup.path(handler: handler, manager: daemon.config.runtime.cgroupManager, podCgroup: cgroupParent, containerID: id)
+          : nil
+      }
+      let podRuntime = try daemon.containers.runtime(handler: handler)
+      let runtimeContext = PodRuntimeContext(id: id, directory: directory, monitorCgroup: monitorCgroup)
+      try await podRuntime.startPod(runtimeContext)
+      undo.append {
+        await podRuntime.stopPod(runtimeContext)
+        if let monitorCgroup { await MonitorCgroup.remove(monitorCgroup, logger: daemon.logger) }
+      }
+
       // As CRI-O: kubelet names one; otherwise the node's (host network) or
       // the pod ID's first 12 digits (metadata names can exceed the
       // kernel's 64-byte hostname limit).
@@ -176,7 +192,7 @@ struct PodCreation: Sendable {
         createdAt: DaemonContext.now(),
         state: .ready, namespaces: namespaces, directory: directory, hostname: hostname,
         shmPath: shmPath, cgroupParent: cgroupParent, ownsCgroupParent: ownsCgroupParent, network: network,
-        ownedLogDirectory: ownedLogDirectory, infra: infra)
+        ownedLogDirectory: ownedLogDirectory, infra: infra, monitorCgroup: monitorCgroup)
       try await supervisor.register(pod)
       CrashPoints.reach("RunPodSandbox", 6)
       daemon.logger.info("Ran pod sandbox", metadata: ["id": "\(id)", "name": "\(name)"])

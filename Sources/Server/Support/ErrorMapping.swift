@@ -13,7 +13,8 @@ extension CRIError {
     case .notFound: return .notFound(message)
     case .timedOut: return .deadlineExceeded(message)
     case .invalidSpec: return .invalidArgument(message)
-    case .system, .createFailed, .conmonFailed, .runtimeFailed, .invalidOutput: return .internal(message)
+    case .system, .createFailed, .conmonFailed, .runtimeFailed, .invalidOutput, .monitorUnreachable, .monitorFailed:
+      return .internal(message)
     }
   }
 
