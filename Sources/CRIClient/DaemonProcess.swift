@@ -93,8 +93,10 @@ public final class DaemonProcess: Sendable {
   /// daemon's log) if the process exits first. `settled` also waits for a
   /// Status answer, which comes once the daemon's start-up probes (the
   /// user-namespace one mounts in its storage) are done, so tests see no
-  /// transient mount; the start-up benchmark times the socket alone.
-  public func waitUntilReady(timeout: Duration = .seconds(20), settled: Bool = true) async throws {
+  /// transient mount; the start-up benchmark times the socket alone. The
+  /// default timeout is for a machine loaded by the whole test suite, where
+  /// a restarted daemon's recovery (runc, CNI checks) can take 20 s.
+  public func waitUntilReady(timeout: Duration = .seconds(60), settled: Bool = true) async throws {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
       if UnixSocket.isAnswering(socket) {

@@ -171,7 +171,7 @@ import Testing
       #expect(await terminal.wait() == 3)
       for fd in [terminal.stdout, terminal.stdin, terminal.terminal].compactMap({ $0 }) { close(fd) }
 
-      await #expect(throws: RuntimeError.notFound(id: "crt-none")) {
+      #expect(throws: RuntimeError.notFound(id: "crt-none")) {
         _ = try fx.runtime.startExec(id: "crt-none", command: ["true"], tty: false, stdin: false)
       }
       #expect(try await fx.runtime.stop(id: process.id, timeout: .seconds(1)) == 137)
