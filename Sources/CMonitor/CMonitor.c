@@ -14,27 +14,12 @@ int crio_monitor_set_subreaper(void) {
 
 int crio_monitor_receive_fd(int socket) {
   char byte;
-  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-  union {
-    char buffer[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } control;
-  memset(&control, 0, sizeof(control));
-  struct msghdr message = {
-      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buffer, .msg_controllen = sizeof(control.buffer)};
-  ssize_t got;
-  do {
-    got = recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
-  } while (got < 0 && errno == EINTR);
-  if (got < 0) return -1;
-  struct cmsghdr *header = CMSG_FIRSTHDR(&message);
-  if (header == NULL || header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS ||
-      header->cmsg_len != CMSG_LEN(sizeof(int))) {
+  int fd = -1, received = 0;
+  if (crio_monitor_receive_fds(socket, &byte, 1, &fd, 1, &received) < 0) return -1;
+  if (received != 1) {
     errno = EBADMSG;
     return -1;
   }
-  int fd;
-  memcpy(&fd, CMSG_DATA(header), sizeof(int));
   return fd;
 }
 
