@@ -274,8 +274,6 @@ struct Recovery {
     return isID(id) ? id : nil
   }
 
-  /// conmon processes of this daemon (they name its exits directory) and
-  /// the container each monitors (`-c <id>`).
   /// crio-monitor processes (`--exits-dir <dir> --pod <id>`) of this daemon's exits directory.
   static func podMonitorProcesses(exitsDirectory: String) -> [(pid: pid_t, podID: String)] {
     ((try? Files.list("/proc")) ?? []).compactMap { entry in
@@ -289,6 +287,8 @@ struct Recovery {
     }
   }
 
+  /// conmon processes of this daemon (they name its exits directory) and
+  /// the container each monitors (`-c <id>`).
   static func monitorProcesses(exitsDirectory: String) -> [(pid: pid_t, containerID: String)] {
     ((try? Files.list("/proc")) ?? []).compactMap { entry in
       guard let pid = pid_t(entry), let bytes = try? Files.readBytes("/proc/\(entry)/cmdline") else { return nil }
