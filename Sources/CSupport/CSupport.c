@@ -42,6 +42,17 @@ int crio_spawn_chdir(posix_spawn_file_actions_t *actions, const char *path) {
   return posix_spawn_file_actions_addchdir_np(actions, path);
 }
 
+#include <signal.h>
+
+int crio_spawnattr_clean_signals(posix_spawnattr_t *attributes) {
+  sigset_t all, none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  if (posix_spawnattr_setsigdefault(attributes, &all) != 0) return -1;
+  if (posix_spawnattr_setsigmask(attributes, &none) != 0) return -1;
+  return posix_spawnattr_setflags(attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+}
+
 #include <fcntl.h>
 #include <stdint.h>
 #include <sys/wait.h>

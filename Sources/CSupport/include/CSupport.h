@@ -22,6 +22,9 @@ int crio_loopback_up(void);
 // posix_spawn_file_actions_addclosefrom_np (glibc 2.34), a GNU extension:
 // closes every descriptor from `from` up in the child.
 int crio_spawn_closefrom(posix_spawn_file_actions_t *actions, int from);
+/// A child that starts with every signal at its default action and none
+/// blocked, whatever its parent ignores or blocks (a signalfd, SIGPIPE).
+int crio_spawnattr_clean_signals(posix_spawnattr_t *attributes);
 // posix_spawn_file_actions_addchdir_np (glibc 2.29): the child's working directory.
 int crio_spawn_chdir(posix_spawn_file_actions_t *actions, const char *path);
 

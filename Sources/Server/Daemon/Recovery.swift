@@ -276,26 +276,24 @@ struct Recovery {
 
   /// crio-monitor processes (`--exits-dir <dir> --pod <id>`) of this daemon's exits directory.
   static func podMonitorProcesses(exitsDirectory: String) -> [(pid: pid_t, podID: String)] {
-    ((try? Files.list("/proc")) ?? []).compactMap { entry in
-      guard let pid = pid_t(entry), let bytes = try? Files.readBytes("/proc/\(entry)/cmdline") else { return nil }
-      let arguments = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
-      guard let exitDir = arguments.firstIndex(of: "--exits-dir"), exitDir + 1 < arguments.count,
-        arguments[exitDir + 1] == exitsDirectory,
-        let flag = arguments.firstIndex(of: "--pod"), flag + 1 < arguments.count
-      else { return nil }
-      return (pid, arguments[flag + 1])
-    }
+    processes(naming: exitsDirectory, after: "--exits-dir", idAfter: "--pod").map { ($0.pid, $0.id) }
   }
 
   /// conmon processes of this daemon (they name its exits directory) and
   /// the container each monitors (`-c <id>`).
   static func monitorProcesses(exitsDirectory: String) -> [(pid: pid_t, containerID: String)] {
+    processes(naming: exitsDirectory, after: "--exit-dir", idAfter: "-c").map { ($0.pid, $0.id) }
+  }
+
+  /// Processes whose command line gives `directoryFlag` the value
+  /// `directory`, with the value each gives `idFlag`.
+  private static func processes(naming directory: String, after directoryFlag: String, idAfter idFlag: String) -> [(pid: pid_t, id: String)] {
     ((try? Files.list("/proc")) ?? []).compactMap { entry in
       guard let pid = pid_t(entry), let bytes = try? Files.readBytes("/proc/\(entry)/cmdline") else { return nil }
       let arguments = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
-      guard let exitDir = arguments.firstIndex(of: "--exit-dir"), exitDir + 1 < arguments.count,
-        arguments[exitDir + 1] == exitsDirectory,
-        let flag = arguments.firstIndex(of: "-c"), flag + 1 < arguments.count
+      guard let named = arguments.firstIndex(of: directoryFlag), named + 1 < arguments.count,
+        arguments[named + 1] == directory,
+        let flag = arguments.firstIndex(of: idFlag), flag + 1 < arguments.count
       else { return nil }
       return (pid, arguments[flag + 1])
     }
