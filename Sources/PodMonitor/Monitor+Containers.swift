@@ -1,5 +1,4 @@
 import CMonitor
-import CSupport
 import MonitorWire
 
 #if canImport(Glibc)
@@ -8,93 +7,134 @@ import Glibc
 import Musl
 #endif
 
-extension Monitor {
-  /// How long one runc command may take before it is killed (CRI-O's
-  /// default for create is 240 s; start, delete and the rest are quick).
-  static let runtimeTimeoutMilliseconds: Int32 = 240_000
+/// What a create holds while its `runc create` runs: the monitor's ends of
+/// the container's stdio (or the console socket runc will hand the
+/// terminal's master over), and its log.
+struct PendingCreate {
+  let request: CreateContainer
+  let connection: Connection
+  var log: CRILog
+  var stdout: Int32 = -1
+  var stderr: Int32 = -1
+  var stdin: Int32 = -1
+  var console: Int32 = -1
+  var consoleDirectory: String?
+}
 
+extension Monitor {
   // MARK: - create
 
-  /// `runc create` with the container's stdio held here: pipes, or the
-  /// terminal runc hands over on a console socket. Returns the init's PID.
-  /// On failure nothing is left: no runc state, no descriptors, no files.
-  func create(_ request: CreateContainer) throws(MonitorError) -> pid_t {
-    guard containers[request.id] == nil else { throw MonitorError(message: "container \(request.id) already exists in this pod monitor") }
-    var log = try CRILog(path: request.logPath, sizeLimit: options.logSizeMax)
-    var owned: [Int32] = []
-    var consoleDirectory: String?
-    defer {
-      for fd in owned { close(fd) }
-      if let consoleDirectory { removeConsoleDirectory(consoleDirectory) }
+  /// Starts `runc create` with the container's stdio held here: pipes, or
+  /// the terminal runc hands over on a console socket. The answer (the
+  /// init's PID) goes to `connection` when runc has ended. On failure
+  /// nothing is left: no runc state, no descriptors, no files.
+  func create(_ request: CreateContainer, for connection: Connection) throws(MonitorError) {
+    guard containers[request.id] == nil, !creating.contains(request.id) else {
+      throw MonitorError(message: "container \(request.id) already exists in this pod monitor")
     }
-    let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-    guard null >= 0 else { log.close(); throw MonitorError("open /dev/null") }
-    owned.append(null)
-
+    var pending = PendingCreate(request: request, connection: connection, log: try CRILog(path: request.logPath, sizeLimit: options.logSizeMax))
+    // The container's ends: runc passes them on, the monitor closes its copies.
+    var theirs: [Int32] = []
+    defer { for fd in theirs { close(fd) } }
     var arguments = ["create", "--bundle", request.bundle, "--pid-file", request.bundle + "/pidfile"]
     if options.noPivot { arguments.append("--no-pivot") }
-    var stdio = (null, null, null)
-    var ours = (stdout: Int32(-1), stderr: Int32(-1), stdin: Int32(-1))
-    var console: Int32 = -1
     do throws(MonitorError) {
+      let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+      guard null >= 0 else { throw MonitorError("open /dev/null") }
+      theirs.append(null)
+      var stdio = (null, null, null)
       if request.terminal {
         let (directory, fd) = try consoleSocket()
-        consoleDirectory = directory
-        console = fd
-        owned.append(fd)
+        pending.consoleDirectory = directory
+        pending.console = fd
         arguments += ["--console-socket", directory + "/console"]
       } else {
-        let out = try Spawn.pipe(), err = try Spawn.pipe()
-        owned += [out.write, err.write]
-        ours.stdout = out.read
-        ours.stderr = err.read
+        let out = try Spawn.pipe()
+        theirs.append(out.write)
+        pending.stdout = out.read
+        let err = try Spawn.pipe()
+        theirs.append(err.write)
+        pending.stderr = err.read
         stdio.1 = out.write
         stdio.2 = err.write
         if request.stdin {
           let input = try Spawn.pipe()
-          owned.append(input.read)
-          ours.stdin = input.write
+          theirs.append(input.read)
+          pending.stdin = input.write
           stdio.0 = input.read
         }
       }
       arguments.append(request.id)
-      try runRuntime(arguments, id: request.id, operation: "create", stdio: stdio)
+      try runRuntime(arguments, id: request.id, operation: "create", stdio: stdio) { [unowned self] failure in
+        finishCreate(pending, failure)
+      }
     } catch {
-      for fd in [ours.stdout, ours.stderr, ours.stdin] where fd >= 0 { close(fd) }
-      log.close()
+      release(pending)
       throw error
     }
+    creating.insert(request.id)
+    connection.busy = true
+  }
 
+  /// runc create ended: the container is taken on, or everything undone.
+  private func finishCreate(_ pending: PendingCreate, _ failure: MonitorError?) {
+    let request = pending.request
+    defer {
+      creating.remove(request.id)
+      // Exits kept for creates in flight are no longer wanted by anyone.
+      if creating.isEmpty { unclaimedExits = [:] }
+    }
+    if let failure {
+      release(pending)
+      return answerLater(pending.connection, .error(.failed, failure.description))
+    }
+    var held = pending
     do throws(MonitorError) {
       if request.terminal {
         // runc sent the master before it exited: it is queued on the socket.
-        let connection = crio_monitor_accept(console, Int32(SOCK_CLOEXEC.rawValue))
+        let connection = crio_monitor_accept(pending.console, Int32(SOCK_CLOEXEC.rawValue))
         guard connection >= 0 else { throw MonitorError("accept on the console socket") }
         let master = crio_monitor_receive_fd(connection)
         let error = MonitorError("receive the terminal from runc")
         close(connection)
         guard master >= 0 else { throw error }
-        ours.stdout = master
-        ours.stdin = request.stdin ? master : -1
+        held.stdout = master
+        held.stdin = request.stdin ? master : -1
       }
+      closeConsole(&held)
       guard let text = readText(request.bundle + "/pidfile"), let pid = pid_t(RuncLog.trimmed(text)), pid > 0 else {
         throw MonitorError(message: "runc wrote no pid file for container \(request.id)")
       }
       let container = Container(
         id: request.id, bundle: request.bundle, pid: pid, terminal: request.terminal,
-        leaveStdinOpen: request.stdin && !request.stdinOnce, log: log,
-        stdout: ours.stdout, stderr: ours.stderr, stdin: ours.stdin, attachLink: options.attachDirectory + "/" + request.id)
+        leaveStdinOpen: request.stdin && !request.stdinOnce, log: held.log,
+        stdout: held.stdout, stderr: held.stderr, stdin: held.stdin, attachLink: options.attachDirectory + "/" + request.id)
       try listenForAttach(container)
       register(container)
-      return pid
+      answerLater(pending.connection, .created(pid: pid))
     } catch {
-      for fd in [ours.stdout, ours.stderr] where fd >= 0 { close(fd) }
-      if ours.stdin >= 0 && ours.stdin != ours.stdout { close(ours.stdin) }
-      log.close()
-      _ = try? runRuntime(["delete", "--force", request.id], id: request.id, operation: "delete")
+      release(held)
       unlink(options.attachDirectory + "/" + request.id)
-      throw error
+      // runc made a container the monitor cannot hold: it goes before the answer.
+      let deleted: (MonitorError?) -> Void = { [unowned self] _ in answerLater(pending.connection, .error(.failed, error.description)) }
+      do { try runRuntime(["delete", "--force", request.id], id: request.id, operation: "delete", then: deleted) } catch { deleted(error) }
     }
+  }
+
+  /// Closes what a create that did not come to be held.
+  private func release(_ pending: PendingCreate) {
+    var pending = pending
+    for fd in [pending.stdout, pending.stderr] where fd >= 0 { close(fd) }
+    if pending.stdin >= 0 && pending.stdin != pending.stdout { close(pending.stdin) }
+    closeConsole(&pending)
+    pending.log.close()
+  }
+
+  private func closeConsole(_ pending: inout PendingCreate) {
+    if pending.console >= 0 { close(pending.console) }
+    pending.console = -1
+    if let directory = pending.consoleDirectory { removeConsoleDirectory(directory) }
+    pending.consoleDirectory = nil
   }
 
   private func register(_ container: Container) {
@@ -109,8 +149,11 @@ extension Monitor {
     }
     if container.stdin >= 0 { Spawn.setNonBlocking(container.stdin) }
     loop.watch(container.attachListener) { [unowned self, unowned container] _ in acceptAttach(container) }
-    // A container that ended before it was registered is reaped now.
-    reapChildren()
+    // Its init may have ended, and been reaped, before runc create was.
+    if let status = unclaimedExits.removeValue(forKey: container.pid) {
+      containersByPID[container.pid] = nil
+      recordExit(container, status: status)
+    }
   }
 
   /// Attach clients whose connection failed are let go (not at the
@@ -143,7 +186,9 @@ extension Monitor {
       throw MonitorError("mkdtemp for the console socket")
     }
     let directory = String(cString: made)
-    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    // Non-blocking: a runc that ended without connecting fails the accept
+    // instead of stopping the loop.
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
     guard fd >= 0 else {
       removeConsoleDirectory(directory)
       throw MonitorError("socket")
@@ -273,50 +318,6 @@ extension Monitor {
     // containers come and go while the monitor lives on.
     containers[container.id] = nil
     finishShutdownIfDone()
-  }
-
-  // MARK: - runc
-
-  /// Runs runc with `--root` and waits for it (bounded); its error
-  /// messages come from its `--log`. The loop waits meanwhile: runc
-  /// commands are short, and the containers' pipes buffer their output.
-  func runRuntime(
-    _ arguments: [String], id: String, operation: String, stdio: (Int32, Int32, Int32)? = nil
-  ) throws(MonitorError) {
-    let logPath = options.directory + "/runc-\(operation)-\(id).log"
-    unlink(logPath)
-    defer { unlink(logPath) }
-    let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-    defer { close(null) }
-    let pid = try Spawn.run(
-      options.runtime, ["--root", options.runtimeRoot, "--log", logPath] + arguments, stdio: stdio ?? (null, null, null))
-    let status = Self.wait(pid, timeoutMilliseconds: Self.runtimeTimeoutMilliseconds)
-    guard let status else {
-      throw MonitorError(message: "runtime \(operation) of container \(id) timed out")
-    }
-    guard status == 0 else {
-      let message = RuncLog.errors(readText(logPath) ?? "")
-      throw MonitorError(message: "runtime \(operation) of container \(id) failed (exit status \(ExitRecord.code(waitStatus: status)))"
-        + (message.isEmpty ? "" : ": " + message))
-    }
-  }
-
-  /// Waits for child `pid`; nil (after killing it) when it took too long.
-  static func wait(_ pid: pid_t, timeoutMilliseconds: Int32) -> Int32? {
-    let pidfd = crio_pidfd_open(pid)
-    if pidfd >= 0 {
-      defer { close(pidfd) }
-      var entry = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
-      var ready: Int32
-      repeat { ready = poll(&entry, 1, timeoutMilliseconds) } while ready < 0 && errno == EINTR
-      if ready == 0 { kill(pid, SIGKILL) }
-      var status: Int32 = 0
-      while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-      return ready == 0 ? nil : status
-    }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    return status
   }
 }
 

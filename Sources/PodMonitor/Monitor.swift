@@ -30,6 +30,13 @@ public final class Monitor {
   var containersByPID: [pid_t: Container] = [:]
   var execs: [pid_t: ExecSession] = [:]
   var streams: [pid_t: StreamingExec] = [:]
+  /// runc commands in flight, by runc's PID.
+  var commands: [pid_t: RuntimeCommand] = [:]
+  /// Containers whose runc create is in flight.
+  var creating: Set<String> = []
+  /// Children reaped while a create was in flight that nobody claimed: one
+  /// may be the new container's init, ended before its PID was known.
+  var unclaimedExits: [pid_t: Int32] = [:]
   var connections: [Int32: Connection] = [:]
   let listener: Int32
   let signals: Int32
@@ -187,15 +194,17 @@ public final class Monitor {
       answer(connection, .hello(pid: getpid()))
     case .create(let create):
       do {
-        answer(connection, .created(pid: try self.create(create)))
+        try self.create(create, for: connection)
       } catch {
         answer(connection, .error(.failed, error.description))
       }
     case .start(let id):
-      guard let container = containers[id] else { return answer(connection, notFound(id)) }
+      guard containers[id] != nil else { return answer(connection, notFound(id)) }
       do {
-        try runRuntime(["start", container.id], id: id, operation: "start")
-        answer(connection, .ok)
+        try runRuntime(["start", id], id: id, operation: "start") { [unowned self] failure in
+          answerLater(connection, failure.map { .error(.failed, $0.description) } ?? .ok)
+        }
+        connection.busy = true
       } catch {
         answer(connection, .error(.failed, error.description))
       }
@@ -243,9 +252,9 @@ public final class Monitor {
     if sawTerm { beginShutdown() }
   }
 
-  /// Reaps every ended child: a container's init (its exit is recorded), an
-  /// exec's runc (its answer is sent), or anything else the subreaper
-  /// inherited (just reaped).
+  /// Reaps every ended child: a container's init (its exit is recorded), a
+  /// runc command or an exec's runc (its answer is sent), or anything else
+  /// the subreaper inherited (just reaped).
   func reapChildren() {
     while true {
       var status: Int32 = 0
@@ -257,6 +266,10 @@ public final class Monitor {
         finish(exec, status: status)
       } else if let stream = streams.removeValue(forKey: pid) {
         finish(stream, status: status)
+      } else if let command = commands.removeValue(forKey: pid) {
+        finish(command, status: status)
+      } else if !creating.isEmpty, unclaimedExits.count < 4096 {
+        unclaimedExits[pid] = status
       }
     }
   }
@@ -269,15 +282,18 @@ public final class Monitor {
     for container in containersByPID.values { kill(container.pid, SIGKILL) }
     for exec in execs.values { exec.kill() }
     for stream in streams.values { kill(stream.runc, SIGKILL) }
+    // A create or start in flight is cut short (its container is killed
+    // with the rest); a delete is let finish.
+    for command in commands.values where command.operation != "delete" { kill(command.pid, SIGKILL) }
     finishShutdownIfDone()
   }
 
   func finishShutdownIfDone() {
-    if shuttingDown && containersByPID.isEmpty && execs.isEmpty && streams.isEmpty { finished = true }
+    if shuttingDown && containersByPID.isEmpty && execs.isEmpty && streams.isEmpty && commands.isEmpty { finished = true }
   }
 
   private func nextTimeout() -> Int32 {
-    let deadlines = execs.values.map(\.deadline) + (shuttingDown ? [shutdownDeadline] : [])
+    let deadlines = execs.values.map(\.deadline) + commands.values.map(\.deadline) + (shuttingDown ? [shutdownDeadline] : [])
     guard let next = deadlines.min() else { return -1 }
     return Int32(clamping: max(0, next - Self.monotonicMilliseconds()))
   }
@@ -287,6 +303,10 @@ public final class Monitor {
     for exec in execs.values where exec.deadline <= now && !exec.timedOut {
       exec.timedOut = true
       exec.kill()
+    }
+    for command in commands.values where command.deadline <= now && !command.timedOut {
+      command.timedOut = true
+      kill(command.pid, SIGKILL)
     }
     if shuttingDown && now >= shutdownDeadline { finished = true }
   }

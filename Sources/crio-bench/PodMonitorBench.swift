@@ -4,6 +4,7 @@ import Glibc
 import ArgumentParser
 import CRIAPI
 import CRIClient
+import OCI
 import Support
 import SwiftProtobuf
 import TestFixtures
@@ -13,6 +14,14 @@ import TestFixtures
 /// trips from this client), then 10 pods × 10 containers started serially
 /// (the total) and, with all running, the PSS of the daemon and its
 /// monitors (conmons, or one crio-monitor per pod).
+///
+/// The latencies are taken twice: with the default seccomp profile (what
+/// a container without one gets, as from CRI-O) and Unconfined (what the
+/// `runc spec` bundle of the lifecycle bench's floor has). Each is printed
+/// beside its own floor: bare `runc create` + `runc start` of the bundle
+/// the daemon wrote, and bare `runc exec` in the daemon's container. runc
+/// compiles the default profile for three architectures in every create
+/// and exec, which is most of the difference between the two.
 struct PodMonitorBench: AsyncParsableCommand {
   static let configuration = CommandConfiguration(commandName: "pod-monitor")
 
@@ -35,7 +44,9 @@ struct PodMonitorBench: AsyncParsableCommand {
           try await daemon.waitUntilReady(timeout: .seconds(30))
           try await CRIConnection.with(socket: daemon.socket) { cri in
             _ = try await cri.image.pullImage(.with { $0.image.image = image })
-            try await measureLatencies(cri, image: image)
+            for seccomp in [true, false] {
+              try await measureLatencies(cri, daemon: daemon, image: image, seccomp: seccomp)
+            }
             try await measureManyPods(cri, daemon: daemon, image: image, monitor: type == "oci" ? "conmon" : "crio-monitor")
           }
         } cleanUp: {
@@ -53,11 +64,12 @@ struct PodMonitorBench: AsyncParsableCommand {
     }
   }
 
-  func container(_ image: String, _ name: String) -> Runtime_V1_ContainerConfig {
+  func container(_ image: String, _ name: String, seccomp: Bool = true) -> Runtime_V1_ContainerConfig {
     .with {
       $0.metadata.name = name
       $0.image.image = image
       $0.command = ["/bin/sleep", "100000"]
+      if !seccomp { $0.linux.securityContext.seccomp.profileType = .unconfined }
     }
   }
 
@@ -71,17 +83,19 @@ struct PodMonitorBench: AsyncParsableCommand {
     return id
   }
 
-  func measureLatencies(_ cri: CRIConnection, image: String) async throws {
-    let config = pod("latency")
+  func measureLatencies(_ cri: CRIConnection, daemon: DaemonProcess, image: String, seccomp: Bool) async throws {
+    print(seccomp ? "-- seccomp: the default profile" : "-- seccomp: Unconfined")
+    let config = pod(seccomp ? "latency" : "latency-unconfined")
     let podID = try await cri.runtime.runPodSandbox(.with { $0.config = config }).podSandboxID
     var createStart: [Duration] = []
     var last = ""
     for index in 0..<runs {
       let began = ContinuousClock.now
-      last = try await createAndStart(cri, pod: podID, config: config, container(image, "c\(index)"))
+      last = try await createAndStart(cri, pod: podID, config: config, container(image, "c\(index)", seccomp: seccomp))
       createStart.append(ContinuousClock.now - began)
     }
     report("CreateContainer + StartContainer", createStart)
+    try await measureRuncFloor(daemon: daemon, bundleOf: last)
     var execSync: [Duration] = []
     for _ in 0..<10 { _ = try await cri.runtime.execSync(.with { $0.containerID = last; $0.cmd = ["/bin/true"] }) }
     for _ in 0..<execs {
@@ -90,8 +104,44 @@ struct PodMonitorBench: AsyncParsableCommand {
       execSync.append(ContinuousClock.now - began)
     }
     report("ExecSync true", execSync)
+    var bareExec: [Duration] = []
+    for _ in 0..<min(execs, 30) {
+      let began = ContinuousClock.now
+      _ = try await Processes.run(Self.runc, ["--root", daemon.directory + "/runc", "exec", last, "/bin/true"])
+      bareExec.append(ContinuousClock.now - began)
+    }
+    report("floor: runc exec of true in that container", bareExec)
     _ = try await cri.runtime.stopPodSandbox(.with { $0.podSandboxID = podID })
     _ = try await cri.runtime.removePodSandbox(.with { $0.podSandboxID = podID })
+  }
+
+  static let runc = ["/usr/sbin/runc", "/usr/bin/runc"].first { Files.kind(of: $0) == .file } ?? "runc"
+
+  /// Bare `runc create` + `runc start` of the bundle the daemon wrote for
+  /// `container` (its spec, root and the pod's namespaces; a cgroup and
+  /// runc root of its own), stdio to /dev/null.
+  func measureRuncFloor(daemon: DaemonProcess, bundleOf container: String) async throws {
+    var spec = try OCIJSON.decode(Spec.self, from: Files.readBytes(daemon.directory + "/run/containers/\(container)/config.json"), kind: "runtime spec")
+    spec.process?.terminal = false
+    spec.process?.args = ["/bin/sleep", "100000"]
+    let bundle = try Files.makeTemporaryDirectory(prefix: "crio-bench-floor")
+    defer { Files.removeTree(bundle) }
+    let root = bundle + "/runc-root"
+    var samples: [Duration] = []
+    for index in 0..<runs {
+      let id = "crio-bench-floor-\(index)"
+      spec.linux?.cgroupsPath = "/crio-bench-floor/\(id)"
+      try Files.write(bundle + "/config.json", String(decoding: OCIJSON.encode(spec), as: UTF8.self))
+      let began = ContinuousClock.now
+      let create = try Processes.spawn(Self.runc, ["--root", root, "create", "--bundle", bundle, id], stdout: "/dev/null", stderr: bundle + "/runc.err")
+      _ = await Processes.wait(create, timeout: .seconds(30))
+      _ = try await Processes.run(Self.runc, ["--root", root, "start", id])
+      samples.append(ContinuousClock.now - began)
+      _ = try await Processes.run(Self.runc, ["--root", root, "delete", "--force", id])
+    }
+    rmdir("/sys/fs/cgroup/crio-bench-floor")
+    for controller in (try? Files.list("/sys/fs/cgroup")) ?? [] { rmdir("/sys/fs/cgroup/\(controller)/crio-bench-floor") }
+    report("floor: runc create + runc start of the daemon's bundle", samples)
   }
 
   func measureManyPods(_ cri: CRIConnection, daemon: DaemonProcess, image: String, monitor: String) async throws {

@@ -232,6 +232,39 @@ import Testing
     }
   }
 
+  /// A runc create that hangs (here on its createRuntime hook, which waits
+  /// for a file the test writes) holds up only its own answer: the pod's
+  /// other containers are exec'd into, and another is created and
+  /// started, meanwhile. Then the held one completes and runs.
+  @Test func aHangingCreateLeavesTheRestOfThePodServed() async throws {
+    try await withFixture(.podMonitor) { fx in
+      let running = try await fx.create(script: "sleep 1000")
+      try await fx.runtime.start(id: running.id)
+      let started = fx.root + "/hook-started", release = fx.root + "/hook-release"
+      let heldID = Fixture.uniqueID()
+      var spec = fx.spec(id: heldID, script: "echo held; sleep 1000")
+      let wait = "touch \(started); while [ ! -e \(release) ]; do sleep 0.05; done"
+      spec.hooks = Spec.Hooks(createRuntime: [Spec.Hook(path: "/bin/sh", args: ["sh", "-c", wait])])
+      let bundle = try fx.bundle(id: heldID, spec: spec)
+      let request = fx.request(id: heldID, bundle: bundle.path)
+      let held = Task { try await fx.runtime.create(request) }
+      defer { FileManager.default.createFile(atPath: release, contents: nil) }
+      #expect(await eventually { FileManager.default.fileExists(atPath: started) })
+
+      let exec = try await fx.runtime.execSync(id: running.id, command: ["echo", "served"], timeout: .seconds(60))
+      #expect(exec.stdoutText == "served\n")
+      let other = try await fx.create(script: "echo other; sleep 1000")
+      try await fx.runtime.start(id: other.id)
+      #expect(await eventually { Self.log(fx, other.id).contains("other") }, "\(fx.diagnostics(id: other.id))")
+      // Only now may the held create end.
+      #expect(FileManager.default.createFile(atPath: release, contents: nil))
+      let process = try await held.value
+      try await fx.runtime.start(id: heldID)
+      #expect(await eventually { Self.log(fx, heldID).contains("held") }, "\(fx.diagnostics(id: heldID))")
+      #expect(processIsAlive(process.pid))
+    }
+  }
+
   @Test func aMonitorFoundAgainAfterARestartIsWatched() async throws {
     try await withFixture(.podMonitor) { fx in
       let process = try await fx.create(script: "sleep 1000")
