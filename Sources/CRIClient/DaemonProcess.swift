@@ -58,6 +58,7 @@ public final class DaemonProcess: Sendable {
 
       [crio.runtime.runtimes.runc]
       runtime_root = "\(directory)/runc"
+      \(Self.runtimeTypeOverride)
 
       [crio.network]
       network_dir = "\(directory)/cni/net.d"
@@ -74,6 +75,17 @@ public final class DaemonProcess: Sendable {
       CrioBinary.path, args, stdout: directory + "/daemon.out", stderr: directory + "/daemon.log",
       environment: environment.isEmpty ? nil : inherited + environment)
   }
+
+  /// `CRIO_TEST_RUNTIME_TYPE=pod` gives every daemon the tests start the
+  /// pod monitor as its default handler's runtime type (over what a test's
+  /// own configuration says): the whole suite run against it, as against
+  /// conmon, is what decides which one is the default.
+  public static var forcedRuntimeType: String? {
+    guard let value = getenv("CRIO_TEST_RUNTIME_TYPE").map({ String(cString: $0) }), !value.isEmpty else { return nil }
+    return value
+  }
+
+  static var runtimeTypeOverride: String { forcedRuntimeType.map { "runtime_type = \"\($0)\"" } ?? "" }
 
   /// The flags every daemon of this kind gets: its files, socket and
   /// directories. Other commands (`crio wipe`, `crio config`) given them

@@ -195,7 +195,7 @@ import Testing
   /// and runc's state are gone, and no exit was recorded. The restarted
   /// daemon reports it exited (255, as CRI-O for an exit it cannot know)
   /// rather than running with no process.
-  @Test func aContainerLostWhileTheDaemonWasDownIsReportedExited() async throws {
+  @Test(conmonOnly) func aContainerLostWhileTheDaemonWasDownIsReportedExited() async throws {
     try await RegistryServer.withRunning { registry in
       try await TestImages.pushBusybox(to: registry)
       let dir = try Files.makeTemporaryDirectory(prefix: "crio-lost")

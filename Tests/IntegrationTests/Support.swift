@@ -77,6 +77,10 @@ enum RuntimeType: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
   var testDescription: String { rawValue }
 
+  /// The type every daemon's default handler has, whatever a test
+  /// configures, when the suite runs with CRIO_TEST_RUNTIME_TYPE set.
+  static var forced: RuntimeType? { DaemonProcess.forcedRuntimeType.flatMap(RuntimeType.init(rawValue:)) }
+
   /// Configuration that makes the default handler this type.
   var config: String {
     self == .oci ? "" : "\n[crio.runtime.runtimes.runc]\nruntime_type = \"pod\"\n"
@@ -122,3 +126,8 @@ func eventually(timeout: Duration = .seconds(10), _ condition: () -> Bool) async
   }
   return condition()
 }
+
+/// For tests of conmon itself (its flags, environment, cgroup, process):
+/// when the suite is run with every daemon on pod monitors there is no
+/// conmon to look at. (CI runs the suite as it is, with these.)
+let conmonOnly = ConditionTrait.enabled(if: RuntimeType.forced != .pod, "looks at conmon itself")
