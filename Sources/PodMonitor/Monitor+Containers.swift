@@ -79,11 +79,9 @@ extension Monitor {
   /// runc create ended: the container is taken on, or everything undone.
   private func finishCreate(_ pending: PendingCreate, _ failure: MonitorError?) {
     let request = pending.request
-    defer {
-      creating.remove(request.id)
-      // Exits kept for creates in flight are no longer wanted by anyone.
-      if creating.isEmpty { unclaimedExits = [:] }
-    }
+    creating.remove(request.id)
+    // Exits kept for creates in flight are wanted by no one once none is.
+    defer { if creating.isEmpty { unclaimedExits = [:] } }
     if let failure {
       release(pending)
       return answerLater(pending.connection, .error(.failed, failure.description))
@@ -111,6 +109,8 @@ extension Monitor {
         stdout: held.stdout, stderr: held.stderr, stdin: held.stdin, attachLink: options.attachDirectory + "/" + request.id)
       try listenForAttach(container)
       register(container)
+      // The pod is being stopped: it goes the way of the others.
+      if shuttingDown && container.waitStatus == nil { kill(pid, SIGKILL) }
       answerLater(pending.connection, .created(pid: pid))
     } catch {
       release(held)

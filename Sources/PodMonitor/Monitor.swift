@@ -282,9 +282,9 @@ public final class Monitor {
     for container in containersByPID.values { kill(container.pid, SIGKILL) }
     for exec in execs.values { exec.kill() }
     for stream in streams.values { kill(stream.runc, SIGKILL) }
-    // A create or start in flight is cut short (its container is killed
-    // with the rest); a delete is let finish.
-    for command in commands.values where command.operation != "delete" { kill(command.pid, SIGKILL) }
+    // runc commands in flight are let finish (a killed runc create would
+    // leave its container's init behind): a container they create is
+    // killed as it is taken on.
     finishShutdownIfDone()
   }
 
@@ -308,7 +308,11 @@ public final class Monitor {
       command.timedOut = true
       kill(command.pid, SIGKILL)
     }
-    if shuttingDown && now >= shutdownDeadline { finished = true }
+    if shuttingDown && now >= shutdownDeadline {
+      // No runc of this pod runs on after its monitor.
+      for command in commands.values { kill(command.pid, SIGKILL) }
+      finished = true
+    }
   }
 
   static func monotonicMilliseconds() -> Int64 {

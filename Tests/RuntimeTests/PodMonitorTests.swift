@@ -265,6 +265,40 @@ import Testing
     }
   }
 
+  /// A pod stopped while a create hangs: the monitor lets runc finish
+  /// (killing it would leave the container's init behind), kills the
+  /// container it made, records its exit and ends.
+  @Test func aPodStoppedDuringAHangingCreateTakesItsContainerAlong() async throws {
+    try await withFixture(.podMonitor) { fx in
+      try FileManager.default.createDirectory(atPath: fx.root + "/logs", withIntermediateDirectories: true)
+      let started = fx.root + "/hook-started", release = fx.root + "/hook-release"
+      let heldID = Fixture.uniqueID()
+      var spec = fx.spec(id: heldID, script: "sleep 1000")
+      let wait = "touch \(started); while [ ! -e \(release) ]; do sleep 0.05; done"
+      spec.hooks = Spec.Hooks(createRuntime: [Spec.Hook(path: "/bin/sh", args: ["sh", "-c", wait])])
+      let bundle = try fx.bundle(id: heldID, spec: spec)
+      let request = fx.request(id: heldID, bundle: bundle.path)
+      let held = Task { try await fx.runtime.create(request) }
+      defer { FileManager.default.createFile(atPath: release, contents: nil) }
+      #expect(await eventually { FileManager.default.fileExists(atPath: started) })
+      let monitor = try Self.monitorPID(fx)
+      let stopping = Task { await fx.runtime.stopPod(fx.pod) }
+      // The monitor took the shutdown once it refuses new work.
+      #expect(await eventually {
+        guard case .error(.shuttingDown, _)? = try? MonitorClient.call(directory: fx.pod.directory, .start(id: heldID), timeoutSeconds: 30) else {
+          return false
+        }
+        return true
+      })
+      #expect(FileManager.default.createFile(atPath: release, contents: nil))
+      let process = try await held.value
+      await stopping.value
+      #expect(!processIsAlive(monitor))
+      #expect(await eventually { !processIsAlive(process.pid) })
+      #expect(fx.runtime.exitCode(id: heldID) == 137)
+    }
+  }
+
   @Test func aMonitorFoundAgainAfterARestartIsWatched() async throws {
     try await withFixture(.podMonitor) { fx in
       let process = try await fx.create(script: "sleep 1000")
