@@ -158,13 +158,47 @@ public final class DaemonProcess: Sendable {
     }
     // conmons and pod PID-namespace inits name this directory in their
     // arguments; none may outlive the test.
-    for process in processes() where process != getpid() {
-      kill(process, SIGKILL)
-    }
+    let killed = processes().filter { $0 != getpid() }
+    for process in killed { kill(process, SIGKILL) }
     for mountpoint in mounts().sorted(by: { $0.count > $1.count }) {
       umount2(mountpoint, Int32(MNT_DETACH))
     }
+    // The cgroups of its pods and containers (conmon's, a pod monitor's,
+    // runc's) outlive a killed daemon: its restart would remove them, but no
+    // daemon comes back to this directory. Their processes go first.
+    let ids = ["/run/pods", "/run/containers"].flatMap { (try? Files.list(directory + $0)) ?? [] }
+    let deadline = ContinuousClock.now + .seconds(10)
+    while killed.contains(where: Self.isAlive), ContinuousClock.now < deadline {
+      try? await Task.sleep(for: .milliseconds(20))
+    }
+    Self.removeCgroups(of: ids)
     Files.removeTree(directory)
+  }
+
+  private static func isAlive(_ process: pid_t) -> Bool {
+    guard let status = try? Files.read("/proc/\(process)/stat") else { return false }
+    return !status.contains(") Z ")
+  }
+
+  /// `crio-<id>` and `crio-conmon-<id>` under the default parent (`/crio`)
+  /// in every hierarchy, child cgroups first.
+  static func removeCgroups(of ids: [String]) {
+    guard !ids.isEmpty else { return }
+    let hierarchies = ["/sys/fs/cgroup"] + ((try? Files.list("/sys/fs/cgroup")) ?? []).map { "/sys/fs/cgroup/" + $0 }
+    for hierarchy in hierarchies where Files.kind(of: hierarchy + "/crio") == .directory {
+      for id in ids {
+        removeCgroupTree(hierarchy + "/crio/crio-" + id)
+        removeCgroupTree(hierarchy + "/crio/crio-conmon-" + id)
+      }
+    }
+  }
+
+  private static func removeCgroupTree(_ path: String) {
+    guard Files.kind(of: path) == .directory else { return }
+    for name in (try? Files.list(path)) ?? [] where Files.kind(of: path + "/" + name) == .directory {
+      removeCgroupTree(path + "/" + name)
+    }
+    rmdir(path)
   }
 
   public static let loopbackNetwork = #"{"cniVersion":"1.0.0","name":"loopback","plugins":[{"type":"loopback"}]}"#
