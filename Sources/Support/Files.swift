@@ -15,12 +15,15 @@ public enum Files {
 
   /// `mkdir -p`, with `mode` for the directories it creates.
   public static func makeDirectories(_ path: String, mode: mode_t) throws(SystemError) {
-    var prefix = ""
-    for component in path.split(separator: "/") {
-      prefix += "/" + component
-      if mkdir(prefix, mode) != 0 && errno != EEXIST {
-        throw SystemError("mkdir", path: prefix)
-      }
+    // The deepest first: mostly only the last level is missing, or none is
+    // (one mkdir, where every level from the root took one each).
+    guard !path.isEmpty, mkdir(path, mode) != 0, errno != EEXIST else { return }
+    guard errno == ENOENT, let slash = path.lastIndex(of: "/"), slash != path.startIndex else {
+      throw SystemError("mkdir", path: path)
+    }
+    try makeDirectories(String(path[..<slash]), mode: mode)
+    if mkdir(path, mode) != 0 && errno != EEXIST {
+      throw SystemError("mkdir", path: path)
     }
   }
 
