@@ -240,16 +240,8 @@ import Testing
     try await withFixture(.podMonitor) { fx in
       let running = try await fx.create(script: "sleep 1000")
       try await fx.runtime.start(id: running.id)
-      let started = fx.root + "/hook-started", release = fx.root + "/hook-release"
-      let heldID = Fixture.uniqueID()
-      var spec = fx.spec(id: heldID, script: "echo held; sleep 1000")
-      let wait = "touch \(started); while [ ! -e \(release) ]; do sleep 0.05; done"
-      spec.hooks = Spec.Hooks(createRuntime: [Spec.Hook(path: "/bin/sh", args: ["sh", "-c", wait])])
-      let bundle = try fx.bundle(id: heldID, spec: spec)
-      let request = fx.request(id: heldID, bundle: bundle.path)
-      let held = Task { try await fx.runtime.create(request) }
-      defer { FileManager.default.createFile(atPath: release, contents: nil) }
-      #expect(await eventually { FileManager.default.fileExists(atPath: started) })
+      let held = try await HeldCreate(fx, script: "echo held; sleep 1000")
+      defer { held.release() }
 
       let exec = try await fx.runtime.execSync(id: running.id, command: ["echo", "served"], timeout: .seconds(60))
       #expect(exec.stdoutText == "served\n")
@@ -257,10 +249,10 @@ import Testing
       try await fx.runtime.start(id: other.id)
       #expect(await eventually { Self.log(fx, other.id).contains("other") }, "\(fx.diagnostics(id: other.id))")
       // Only now may the held create end.
-      #expect(FileManager.default.createFile(atPath: release, contents: nil))
-      let process = try await held.value
-      try await fx.runtime.start(id: heldID)
-      #expect(await eventually { Self.log(fx, heldID).contains("held") }, "\(fx.diagnostics(id: heldID))")
+      held.release()
+      let process = try await held.task.value
+      try await fx.runtime.start(id: held.id)
+      #expect(await eventually { Self.log(fx, held.id).contains("held") }, "\(fx.diagnostics(id: held.id))")
       #expect(processIsAlive(process.pid))
     }
   }
@@ -270,33 +262,46 @@ import Testing
   /// container it made, records its exit and ends.
   @Test func aPodStoppedDuringAHangingCreateTakesItsContainerAlong() async throws {
     try await withFixture(.podMonitor) { fx in
-      try FileManager.default.createDirectory(atPath: fx.root + "/logs", withIntermediateDirectories: true)
-      let started = fx.root + "/hook-started", release = fx.root + "/hook-release"
-      let heldID = Fixture.uniqueID()
-      var spec = fx.spec(id: heldID, script: "sleep 1000")
-      let wait = "touch \(started); while [ ! -e \(release) ]; do sleep 0.05; done"
-      spec.hooks = Spec.Hooks(createRuntime: [Spec.Hook(path: "/bin/sh", args: ["sh", "-c", wait])])
-      let bundle = try fx.bundle(id: heldID, spec: spec)
-      let request = fx.request(id: heldID, bundle: bundle.path)
-      let held = Task { try await fx.runtime.create(request) }
-      defer { FileManager.default.createFile(atPath: release, contents: nil) }
-      #expect(await eventually { FileManager.default.fileExists(atPath: started) })
+      let held = try await HeldCreate(fx, script: "sleep 1000")
+      defer { held.release() }
       let monitor = try Self.monitorPID(fx)
       let stopping = Task { await fx.runtime.stopPod(fx.pod) }
       // The monitor took the shutdown once it refuses new work.
       #expect(await eventually {
-        guard case .error(.shuttingDown, _)? = try? MonitorClient.call(directory: fx.pod.directory, .start(id: heldID), timeoutSeconds: 30) else {
+        guard case .error(.shuttingDown, _)? = try? MonitorClient.call(directory: fx.pod.directory, .start(id: held.id), timeoutSeconds: 30) else {
           return false
         }
         return true
       })
-      #expect(FileManager.default.createFile(atPath: release, contents: nil))
-      let process = try await held.value
+      held.release()
+      let process = try await held.task.value
       await stopping.value
       #expect(!processIsAlive(monitor))
       #expect(await eventually { !processIsAlive(process.pid) })
-      #expect(fx.runtime.exitCode(id: heldID) == 137)
+      #expect(fx.runtime.exitCode(id: held.id) == 137)
     }
+  }
+
+  /// A create whose `runc create` hangs on its createRuntime hook until
+  /// `release()` (the hook waits for a file), returned once the hook runs.
+  struct HeldCreate {
+    let id = Fixture.uniqueID()
+    let task: Task<ContainerProcess, any Error>
+    let releaseFile: String
+
+    init(_ fx: Fixture, script: String) async throws {
+      try FileManager.default.createDirectory(atPath: fx.root + "/logs", withIntermediateDirectories: true)
+      let started = fx.root + "/hook-started-" + id
+      releaseFile = fx.root + "/hook-release-" + id
+      var spec = fx.spec(id: id, script: script)
+      let wait = "touch \(started); while [ ! -e \(releaseFile) ]; do sleep 0.05; done"
+      spec.hooks = Spec.Hooks(createRuntime: [Spec.Hook(path: "/bin/sh", args: ["sh", "-c", wait])])
+      let request = fx.request(id: id, bundle: try fx.bundle(id: id, spec: spec).path)
+      task = Task { try await fx.runtime.create(request) }
+      #expect(await eventually { FileManager.default.fileExists(atPath: started) })
+    }
+
+    func release() { FileManager.default.createFile(atPath: releaseFile, contents: nil) }
   }
 
   @Test func aMonitorFoundAgainAfterARestartIsWatched() async throws {
