@@ -13,18 +13,25 @@ public enum Files {
     return String(cString: made)
   }
 
-  /// `mkdir -p`, with `mode` for the directories it creates.
+  /// `mkdir -p`, with `mode` for the directories it creates. Something
+  /// other than a directory (or a link to one) in the way is an error.
   public static func makeDirectories(_ path: String, mode: mode_t) throws(SystemError) {
     // The deepest first: mostly only the last level is missing, or none is
     // (one mkdir, where every level from the root took one each).
-    guard !path.isEmpty, mkdir(path, mode) != 0, errno != EEXIST else { return }
+    guard !path.isEmpty, mkdir(path, mode) != 0 else { return }
+    if errno == EEXIST { return try existingDirectory(path) }
     guard errno == ENOENT, let slash = path.lastIndex(of: "/"), slash != path.startIndex else {
       throw SystemError("mkdir", path: path)
     }
     try makeDirectories(String(path[..<slash]), mode: mode)
-    if mkdir(path, mode) != 0 && errno != EEXIST {
-      throw SystemError("mkdir", path: path)
+    if mkdir(path, mode) != 0 {
+      guard errno == EEXIST else { throw SystemError("mkdir", path: path) }
+      try existingDirectory(path)
     }
+  }
+
+  private static func existingDirectory(_ path: String) throws(SystemError) {
+    guard kind(of: path) == .directory else { throw SystemError(operation: "mkdir", path: path, code: EEXIST) }
   }
 
   public static func write(_ path: String, _ contents: String, mode: mode_t = 0o644) throws(SystemError) {
