@@ -107,15 +107,13 @@ struct PodMonitorBench: AsyncParsableCommand {
     var bareExec: [Duration] = []
     for _ in 0..<min(execs, 30) {
       let began = ContinuousClock.now
-      _ = try await Processes.run(Self.runc, ["--root", daemon.directory + "/runc", "exec", last, "/bin/true"])
+      _ = try await Processes.run(DaemonProcess.runcPath, ["--root", daemon.directory + "/runc", "exec", last, "/bin/true"])
       bareExec.append(ContinuousClock.now - began)
     }
     report("floor: runc exec of true in that container", bareExec)
     _ = try await cri.runtime.stopPodSandbox(.with { $0.podSandboxID = podID })
     _ = try await cri.runtime.removePodSandbox(.with { $0.podSandboxID = podID })
   }
-
-  static let runc = ["/usr/sbin/runc", "/usr/bin/runc"].first { Files.kind(of: $0) == .file } ?? "runc"
 
   /// Bare `runc create` + `runc start` of the bundle the daemon wrote for
   /// `container` (its spec, root and the pod's namespaces; a cgroup and
@@ -133,11 +131,11 @@ struct PodMonitorBench: AsyncParsableCommand {
       spec.linux?.cgroupsPath = "/crio-bench-floor/\(id)"
       try Files.write(bundle + "/config.json", String(decoding: OCIJSON.encode(spec), as: UTF8.self))
       let began = ContinuousClock.now
-      let create = try Processes.spawn(Self.runc, ["--root", root, "create", "--bundle", bundle, id], stdout: "/dev/null", stderr: bundle + "/runc.err")
+      let create = try Processes.spawn(DaemonProcess.runcPath, ["--root", root, "create", "--bundle", bundle, id], stdout: "/dev/null", stderr: bundle + "/runc.err")
       _ = await Processes.wait(create, timeout: .seconds(30))
-      _ = try await Processes.run(Self.runc, ["--root", root, "start", id])
+      _ = try await Processes.run(DaemonProcess.runcPath, ["--root", root, "start", id])
       samples.append(ContinuousClock.now - began)
-      _ = try await Processes.run(Self.runc, ["--root", root, "delete", "--force", id])
+      _ = try await Processes.run(DaemonProcess.runcPath, ["--root", root, "delete", "--force", id])
     }
     rmdir("/sys/fs/cgroup/crio-bench-floor")
     for controller in (try? Files.list("/sys/fs/cgroup")) ?? [] { rmdir("/sys/fs/cgroup/\(controller)/crio-bench-floor") }
