@@ -23,10 +23,22 @@ import Testing
     try await kit.start(cri, id)
     let status = try await kit.waitUntilExited(cri, id)
     let log = (try? Files.read(status.logPath)) ?? ""
-    let lines = log.split(separator: "\n").map { line in
-      // "<time> <stream> <tag> <text>"
-      line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false).dropFirst(3).joined()
+    // "<time> <stream> <tag> <text>": a line conmon or the pod monitor read
+    // in two pieces (a read ends where the pipe's data ends) is a "P"
+    // record, then the rest; joined as kubelet joins them.
+    var lines: [String] = []
+    var partial = ""
+    for record in log.split(separator: "\n") {
+      let fields = record.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
+      let text = fields.count > 3 ? String(fields[3]) : ""
+      if fields.count > 2, fields[2] == "P" {
+        partial += text
+      } else {
+        lines.append(partial + text)
+        partial = ""
+      }
     }
+    if !partial.isEmpty { lines.append(partial) }
     return (lines, status)
   }
 
