@@ -273,10 +273,8 @@ import Testing
   }
 
   @Test func dialFailuresGoToTheErrorStream() async throws {
-    // A port nothing listens on: bind one, note it, close it.
-    let echo = try await EchoServer()
-    let closedPort = echo.port
-    await echo.stop()
+    let closed = try ClosedPort()
+    let closedPort = closed.port
     try await withServer { server, _ in
       let url = try server.register(.portForward(PortForwardRequest(podSandboxID: "pod")))
       let connection = try await StreamingClient.portForward(url: url, port: closedPort)
@@ -285,5 +283,6 @@ import Testing
       #expect(message.contains("\"closeConnection\":true"))
       await connection.close()
     }
+    withExtendedLifetime(closed) {}
   }
 }

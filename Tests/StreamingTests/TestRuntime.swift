@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import NIOPosix
 import Streaming
@@ -120,4 +123,32 @@ final class EchoServer: Sendable {
       context.writeAndFlush(data, promise: nil)
     }
   }
+}
+
+/// A port on 127.0.0.1 that nothing listens on, held (bound, never
+/// listening) while the value lives, so that no test running meanwhile can
+/// take it: a dial to it is refused. (A port bound and closed again can be
+/// taken by another test's server before the dial.)
+final class ClosedPort {
+  private let fd: Int32
+  let port: UInt16
+
+  init() throws {
+    let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let held = withUnsafeMutablePointer(to: &address) { pointer in
+      pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketFD, $0, length) == 0 && getsockname(socketFD, $0, &length) == 0 }
+    }
+    guard socketFD >= 0, held else {
+      if socketFD >= 0 { close(socketFD) }
+      throw TestRuntime.Failure(description: "cannot hold a port on 127.0.0.1")
+    }
+    fd = socketFD
+    port = UInt16(bigEndian: address.sin_port)
+  }
+
+  deinit { close(fd) }
 }
