@@ -226,7 +226,7 @@ public final class DaemonProcess: Sendable {
       guard let state = try? Files.read(directory + "/runc/\(container)/state.json"),
         let key = state.firstRange(of: "\"init_process_pid\":"),
         let pid = pid_t(state[key.upperBound...].prefix { $0.isNumber }), pid > 0,
-        let status = try? Files.read("/proc/\(pid)/stat"), !status.contains(") Z ")
+        Self.isAlive(pid)
       else { return nil }
       return pid
     }

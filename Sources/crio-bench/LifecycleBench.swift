@@ -143,7 +143,7 @@ struct LifecycleBench: AsyncParsableCommand {
   /// The same container done by hand: `runc create` + `runc start` of a
   /// bundle from `runc spec` on a copy of the image's root.
   func measureRuncFloor(rootfs: TarBuilder, in dir: String) async throws {
-    let runc = ["/usr/sbin/runc", "/usr/bin/runc"].first { Files.kind(of: $0) == .file } ?? "runc"
+    let runc = DaemonProcess.runcPath
     let bundle = dir + "/floor"
     try Files.makeDirectories(bundle + "/rootfs", mode: 0o755)
     let tarFile = open(dir + "/rootfs.tar", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
