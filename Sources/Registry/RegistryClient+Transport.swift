@@ -44,7 +44,8 @@ extension RegistryClient {
   }
 
   func execute(_ request: HTTPClientRequest, verify: Bool) async throws -> HTTPClientResponse {
-    try await (verify ? verifyingClient : unverifiedClient).execute(request, timeout: requestTimeout.timeAmount, logger: logger)
+    guard let client = client(verifying: verify) else { throw HTTPClientError.alreadyShutdown }
+    return try await client.execute(request, timeout: requestTimeout.timeAmount, logger: logger)
   }
 
   /// Runs `operation` up to three times while it fails to connect or the

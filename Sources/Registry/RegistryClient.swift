@@ -36,10 +36,12 @@ public final class RegistryClient: Sendable {
 
   let logger: Logger
   let requestTimeout: Duration
-  /// For secure endpoints: certificates verified.
-  let verifyingClient: HTTPClient
-  /// For insecure endpoints: HTTPS without verification, and plain HTTP.
-  let unverifiedClient: HTTPClient
+  /// The HTTP clients, made at the first request: an idle daemon keeps
+  /// neither them nor the download thread (nor the pages of their code)
+  /// until something is pulled.
+  private let clients = Mutex<Clients>(.none)
+  private let verifying: HTTPClient.Configuration
+  private let unverified: HTTPClient.Configuration
   let authCache = AuthCache()
   /// Insecure hosts whose scheme is known: true when only plain HTTP worked.
   let plainHTTPHosts = Mutex<[String: Bool]>([:])
@@ -72,21 +74,45 @@ public final class RegistryClient: Sendable {
     // should fail a pull in about a second.
     verifying.connectionPool.retryConnectionEstablishment = false
     unverified.connectionPool.retryConnectionEstablishment = false
-    verifyingClient = HTTPClient(eventLoopGroup: Self.downloadLoop, configuration: verifying, backgroundActivityLogger: logger)
-    unverifiedClient = HTTPClient(eventLoopGroup: Self.downloadLoop, configuration: unverified, backgroundActivityLogger: logger)
+    self.verifying = verifying
+    self.unverified = unverified
   }
 
-  /// Closes every connection. Requests still running fail.
-  public func shutdown() async {
-    do {
-      try await verifyingClient.shutdown()
-    } catch {
-      logger.debug("registry client shutdown: \(error)")
+  private enum Clients: Sendable {
+    case none
+    /// For secure endpoints, certificates verified; and for insecure ones,
+    /// HTTPS without verification and plain HTTP.
+    case open(verifying: HTTPClient, unverified: HTTPClient)
+    case shutDown
+  }
+
+  /// The client for a request, made with its twin on first use. Nil once
+  /// shut down.
+  func client(verifying verify: Bool) -> HTTPClient? {
+    clients.withLock { clients in
+      if case .none = clients {
+        clients = .open(
+          verifying: HTTPClient(eventLoopGroup: Self.downloadLoop, configuration: verifying, backgroundActivityLogger: logger),
+          unverified: HTTPClient(eventLoopGroup: Self.downloadLoop, configuration: unverified, backgroundActivityLogger: logger))
+      }
+      guard case .open(let verifying, let unverified) = clients else { return nil }
+      return verify ? verifying : unverified
     }
-    do {
-      try await unverifiedClient.shutdown()
-    } catch {
-      logger.debug("registry client shutdown: \(error)")
+  }
+
+  /// Closes every connection. Requests still running fail, and later ones too.
+  public func shutdown() async {
+    let open = clients.withLock { clients in
+      defer { clients = .shutDown }
+      guard case .open(let verifying, let unverified) = clients else { return [HTTPClient]() }
+      return [verifying, unverified]
+    }
+    for client in open {
+      do {
+        try await client.shutdown()
+      } catch {
+        logger.debug("registry client shutdown: \(error)")
+      }
     }
   }
 
