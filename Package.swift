@@ -86,8 +86,9 @@ let package = Package(
         .product(name: "TOMLKit", package: "TOMLKit"),
       ]
     ),
-    // libarchive from Debian (libarchive-dev) for layer tarballs.
-    .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+    // libarchive from Debian (libarchive-dev's headers) for layer tarballs,
+    // opened at the first unpack rather than linked (CArchive.h says why).
+    .target(name: "CArchive"),
     // SQLite from Debian (libsqlite3-dev): the metadata database. A thin
     // wrapper of our own rather than GRDB, whose Foundation import alone
     // linked Foundation and ICU's 34 MB data table into the daemon.

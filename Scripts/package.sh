@@ -90,8 +90,10 @@ for package in crio crio-dbgsym; do
   chmod 0644 "$doc/changelog.Debian.gz"
 done
 
-# Run-time libraries: the packages that hold what the binary links.
-libraries=$(for name in crio crio-monitor; do readelf -d "$root/usr/bin/$name"; done | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | sort -u)
+# Run-time libraries: the packages that hold what the binary links, and
+# libarchive, which it opens at the first layer unpack (CRIO_LIBARCHIVE_SONAME
+# in Sources/CArchive/include/CArchive.h).
+libraries=$({ for name in crio crio-monitor; do readelf -d "$root/usr/bin/$name"; done | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'; echo libarchive.so.13; } | sort -u)
 shlib_depends=$(for library in $libraries; do
   path=$(ldconfig -p | awk -v lib="$library" '$1 == lib && /x86-64|AArch64|64bit/ { print $NF; exit }')
   [ -n "$path" ] || path=$(ldconfig -p | awk -v lib="$library" '$1 == lib { print $NF; exit }')

@@ -25,44 +25,44 @@ struct ArchiveEntry {
   var pathText: String { String(decoding: path, as: UTF8.self) }
 
   init(_ entry: OpaquePointer) throws(StorageError) {
-    guard let path = Self.bytes(archive_entry_pathname(entry)) ?? Self.bytes(archive_entry_pathname_utf8(entry)) else {
+    guard let path = Self.bytes(crio_archive_entry_pathname(entry)) ?? Self.bytes(crio_archive_entry_pathname_utf8(entry)) else {
       throw .archive("entry without a path")
     }
     self.path = path
     let shown = String(decoding: path, as: UTF8.self)
-    hardlink = Self.bytes(archive_entry_hardlink(entry)) ?? Self.bytes(archive_entry_hardlink_utf8(entry))
-    symlink = Self.bytes(archive_entry_symlink(entry)) ?? Self.bytes(archive_entry_symlink_utf8(entry))
-    type = archive_entry_filetype(entry) & S_IFMT
-    permissions = archive_entry_perm(entry) & 0o7777
+    hardlink = Self.bytes(crio_archive_entry_hardlink(entry)) ?? Self.bytes(crio_archive_entry_hardlink_utf8(entry))
+    symlink = Self.bytes(crio_archive_entry_symlink(entry)) ?? Self.bytes(crio_archive_entry_symlink_utf8(entry))
+    type = crio_archive_entry_filetype(entry) & S_IFMT
+    permissions = crio_archive_entry_perm(entry) & 0o7777
     // Negative IDs or the (uid_t)-1 "leave unchanged" marker are not owners.
-    let uid = archive_entry_uid(entry)
-    let gid = archive_entry_gid(entry)
+    let uid = crio_archive_entry_uid(entry)
+    let gid = crio_archive_entry_gid(entry)
     guard (0..<Int64(UInt32.max)).contains(uid), (0..<Int64(UInt32.max)).contains(gid) else {
       throw .archive("\(shown): owner \(uid):\(gid) out of range")
     }
     self.uid = uid_t(uid)
     self.gid = gid_t(gid)
-    deviceMajor = UInt32(truncatingIfNeeded: archive_entry_rdevmajor(entry))
-    deviceMinor = UInt32(truncatingIfNeeded: archive_entry_rdevminor(entry))
-    size = archive_entry_size_is_set(entry) != 0 ? archive_entry_size(entry) : 0
+    deviceMajor = UInt32(truncatingIfNeeded: crio_archive_entry_rdevmajor(entry))
+    deviceMinor = UInt32(truncatingIfNeeded: crio_archive_entry_rdevminor(entry))
+    size = crio_archive_entry_size_is_set(entry) != 0 ? crio_archive_entry_size(entry) : 0
     guard size >= 0 else { throw .archive("\(shown): negative size") }
-    if archive_entry_mtime_is_set(entry) != 0 {
-      modificationTime = timespec(tv_sec: time_t(archive_entry_mtime(entry)), tv_nsec: Int(archive_entry_mtime_nsec(entry)))
+    if crio_archive_entry_mtime_is_set(entry) != 0 {
+      modificationTime = timespec(tv_sec: time_t(crio_archive_entry_mtime(entry)), tv_nsec: Int(crio_archive_entry_mtime_nsec(entry)))
     } else {
       modificationTime = timespec(tv_sec: 0, tv_nsec: utimeOmit)
     }
-    if archive_entry_atime_is_set(entry) != 0 {
-      accessTime = timespec(tv_sec: time_t(archive_entry_atime(entry)), tv_nsec: Int(archive_entry_atime_nsec(entry)))
+    if crio_archive_entry_atime_is_set(entry) != 0 {
+      accessTime = timespec(tv_sec: time_t(crio_archive_entry_atime(entry)), tv_nsec: Int(crio_archive_entry_atime_nsec(entry)))
     } else {
       // Tar rarely records atime; the mtime is the reproducible choice.
       accessTime = modificationTime
     }
     xattrs = []
-    if archive_entry_xattr_reset(entry) > 0 {
+    if crio_archive_entry_xattr_reset(entry) > 0 {
       var name: UnsafePointer<CChar>?
       var value: UnsafeRawPointer?
       var length = 0
-      while archive_entry_xattr_next(entry, &name, &value, &length) == ARCHIVE_OK {
+      while crio_archive_entry_xattr_next(entry, &name, &value, &length) == ARCHIVE_OK {
         guard let name = Self.bytes(name) else { continue }
         let bytes = value.map { Array(UnsafeRawBufferPointer(start: $0, count: length)) } ?? []
         xattrs.append((name, bytes))

@@ -53,23 +53,23 @@ final class DecompressedStream {
     case .stream(let pipe):
       self.source = .stream(pipe)
     }
-    guard let archive = archive_read_new() else {
+    guard let archive = crio_archive_read_new() else {
       if case .file(let fd) = self.source { close(fd) }
-      throw .archive("cannot allocate a reader")
+      throw .archive(Self.noReader)
     }
     self.archive = archive
     input = .allocate(byteCount: 1 << 17, alignment: 16)
     buffer = .allocate(byteCount: 1 << 17, alignment: 16)
-    archive_read_support_filter_gzip(archive)
-    archive_read_support_filter_zstd(archive)
-    archive_read_support_format_raw(archive)
+    crio_archive_read_support_filter_gzip(archive)
+    crio_archive_read_support_filter_zstd(archive)
+    crio_archive_read_support_format_raw(archive)
     // The archive is freed in deinit, before this object goes.
     let client = Unmanaged.passUnretained(self).toOpaque()
-    guard archive_read_open(archive, client, nil, compressedRead, nil) == ARCHIVE_OK else {
+    guard crio_archive_read_open(archive, client, nil, compressedRead, nil) == ARCHIVE_OK else {
       throw .archive(failure ?? Self.message(archive))
     }
     var entry: OpaquePointer?
-    let status = archive_read_next_header(archive, &entry)
+    let status = crio_archive_read_next_header(archive, &entry)
     if status == ARCHIVE_EOF {
       finished = true
     } else if status != ARCHIVE_OK && status != ARCHIVE_WARN {
@@ -117,7 +117,7 @@ final class DecompressedStream {
   }
 
   deinit {
-    archive_read_free(archive)
+    crio_archive_read_free(archive)
     input.deallocate()
     buffer.deallocate()
     if case .file(let fd) = source { close(fd) }
@@ -127,11 +127,11 @@ final class DecompressedStream {
   /// or -1 with `failure` set.
   func fill() -> Int {
     if finished { return 0 }
-    let count = archive_read_data(archive, buffer.baseAddress, buffer.count)
+    let count = crio_archive_read_data(archive, buffer.baseAddress, buffer.count)
     if count < 0 {
       // A failed source said why already; libarchive's gzip reader fails a
       // missing trailer without a message.
-      failure = failure ?? archive_error_string(archive).map { String(cString: $0) } ?? "corrupt or truncated compressed data"
+      failure = failure ?? crio_archive_error_string(archive).map { String(cString: $0) } ?? "corrupt or truncated compressed data"
       return -1
     }
     if count == 0 {
@@ -160,8 +160,14 @@ final class DecompressedStream {
     OCI.Digest(sha256: hasher.finalize())
   }
 
+  /// Why no reader: libarchive could not be loaded (what the loader said),
+  /// or it is out of memory.
+  static var noReader: String {
+    crio_archive_load().map { String(cString: $0) } ?? "cannot allocate a libarchive reader"
+  }
+
   static func message(_ archive: OpaquePointer) -> String {
-    archive_error_string(archive).map { String(cString: $0) } ?? "unknown libarchive error"
+    crio_archive_error_string(archive).map { String(cString: $0) } ?? "unknown libarchive error"
   }
 }
 
@@ -172,26 +178,26 @@ final class TarStream {
   let source: DecompressedStream
 
   init(source: DecompressedStream) throws(StorageError) {
-    guard let archive = archive_read_new() else { throw .archive("cannot allocate a reader") }
+    guard let archive = crio_archive_read_new() else { throw .archive(DecompressedStream.noReader) }
     self.archive = archive
     self.source = source
-    archive_read_support_format_tar(archive)
+    crio_archive_read_support_format_tar(archive)
     // The stream outlives the archive: both are owned by this object, and
     // deinit frees the archive first.
     let client = Unmanaged.passUnretained(source).toOpaque()
-    guard archive_read_open(archive, client, nil, tarStreamRead, nil) == ARCHIVE_OK else {
+    guard crio_archive_read_open(archive, client, nil, tarStreamRead, nil) == ARCHIVE_OK else {
       throw error()
     }
   }
 
   deinit {
-    archive_read_free(archive)
+    crio_archive_read_free(archive)
   }
 
   /// The next entry, or nil at the end of the archive.
   func next() throws(StorageError) -> OpaquePointer? {
     var entry: OpaquePointer?
-    let status = archive_read_next_header(archive, &entry)
+    let status = crio_archive_read_next_header(archive, &entry)
     switch status {
     case ARCHIVE_EOF: return nil
     case ARCHIVE_OK, ARCHIVE_WARN: return entry
@@ -206,7 +212,7 @@ final class TarStream {
       var block: UnsafeRawPointer?
       var size = 0
       var offset: la_int64_t = 0
-      let status = archive_read_data_block(archive, &block, &size, &offset)
+      let status = crio_archive_read_data_block(archive, &block, &size, &offset)
       if status == ARCHIVE_EOF { return }
       guard status == ARCHIVE_OK || status == ARCHIVE_WARN else { throw error() }
       if size > 0, let block {

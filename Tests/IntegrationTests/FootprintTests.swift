@@ -1,5 +1,6 @@
 import CRIClient
 import Support
+import TestFixtures
 import Testing
 
 /// The daemon's binary links neither Foundation nor ICU (issue 16: together
@@ -18,6 +19,40 @@ import Testing
     // FoundationEssentials ("20FoundationEssentials", no ICU) is fine.
     let foundation = lines.filter { $0.contains("10Foundation") || $0.contains("FoundationInternationalization") || $0.contains("icu_") }
     #expect(foundation.isEmpty, "calls into Foundation or ICU:\n\(foundation.prefix(20).joined(separator: "\n"))")
+  }
+
+  /// libarchive (and the libxml2, ICU and compression libraries under it)
+  /// is opened by the first unpack, not linked: an idle daemon has none of
+  /// it mapped, and a pull still unpacks.
+  @Test func libarchiveIsOpenedByTheFirstUnpack() async throws {
+    let dynamic = try await Processes.run("/usr/bin/readelf", ["-d", CrioBinary.path])
+    #expect(dynamic.status == 0, "\(dynamic.stderr)")
+    let needed = dynamic.stdout.split(separator: "\n").filter { $0.contains("(NEEDED)") }
+    #expect(needed.count >= 2, "readelf listed the libraries linked")
+    #expect(!needed.contains { $0.contains("libarchive") }, "the daemon links libarchive: \(needed)")
+
+    try await RegistryServer.withRunning { registry in
+      try await TestImages.pushBusybox(to: registry)
+      try await withImageDaemon(registry: registry) { cri, daemon in
+        let idle = try Self.mappedLibraries(daemon.pid)
+        #expect(idle.contains { $0.hasPrefix("libsqlite3") }, "the maps of the daemon were read: \(idle)")
+        let early = idle.filter { ["libarchive", "libxml2", "libicuuc"].contains(where: $0.hasPrefix) }
+        #expect(early.isEmpty, "an idle daemon has \(early) mapped")
+
+        _ = try await cri.pull("\(registry.host)/busybox:1")
+        #expect(daemon.unpackedLayers().count == 2, "both layers unpacked")
+        #expect(try Self.mappedLibraries(daemon.pid).contains { $0.hasPrefix("libarchive.so") })
+      }
+    }
+  }
+
+  /// The file names of the shared libraries a process has mapped.
+  static func mappedLibraries(_ pid: Int32) throws -> Set<String> {
+    let maps = try Files.read("/proc/\(pid)/maps")
+    return Set(maps.split(separator: "\n").compactMap { line in
+      guard let path = line.split(separator: " ", omittingEmptySubsequences: true).last, path.contains(".so") else { return nil }
+      return path.split(separator: "/").last.map(String.init)
+    })
   }
 
   /// The pod monitor (one per pod) is the standard library and Glibc
