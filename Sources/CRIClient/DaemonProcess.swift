@@ -215,12 +215,8 @@ public final class DaemonProcess: Sendable {
   /// processes of the containers in its runc root that are still alive
   /// (pod inits name nothing of the host).
   public func processes() -> [pid_t] {
-    let named: [pid_t] = ((try? Files.list("/proc")) ?? []).compactMap { entry in
-      guard let process = pid_t(entry), process != pid,
-        let commandLine = try? Files.readBytes("/proc/\(entry)/cmdline")
-      else { return nil }
-      let text = String(decoding: commandLine.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
-      return text.contains(directory + "/") ? process : nil
+    let named: [pid_t] = Processes.commandLines().compactMap { process, arguments in
+      process != pid && arguments.contains { $0.contains(directory + "/") } ? process : nil
     }
     let inits: [pid_t] = ((try? Files.list(directory + "/runc")) ?? []).compactMap { container in
       guard let state = try? Files.read(directory + "/runc/\(container)/state.json"),

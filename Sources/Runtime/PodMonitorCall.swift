@@ -53,10 +53,11 @@ enum PodMonitorCall {
         }
         continue
       }
-      if got == 0 { throw .monitorUnreachable(id: id, reason: "the pod monitor closed the connection without an answer") }
+      // The request was delivered: a monitor gone now may have acted on it.
+      if got == 0 { throw .monitorDied(id: id, reason: "it closed the connection without an answer") }
       if errno == EINTR { continue }
       guard errno == EAGAIN || errno == EWOULDBLOCK else {
-        throw .monitorUnreachable(id: id, reason: "\(SystemError("read"))")
+        throw .monitorDied(id: id, reason: "\(SystemError("read"))")
       }
       let left = deadline - ContinuousClock.now
       guard left > .zero, await Readiness.shared.waitReadable(fd, timeout: left) else {

@@ -209,15 +209,22 @@ public final class PodMonitorRuntime: ContainerRuntime {
       stdinOnce: request.stdinOnce)
     let response: MonitorResponse
     do {
-      response = try await PodMonitorCall.call(directory: podDirectory, .create(create), timeout: config.createTimeout, id: id)
-    } catch .monitorUnreachable(_, let reason) {
-      // The pod's monitor died (its containers were recorded as lost with
-      // it): the pod gets a new one rather than refusing every container
-      // kubelet creates in it from now on.
-      logger.warning("The pod monitor is gone; starting a new one", metadata: ["pod": "\(pod.id)", "reason": "\(reason)"])
-      await stopPod(pod)
-      try await startPod(pod)
-      response = try await PodMonitorCall.call(directory: podDirectory, .create(create), timeout: config.createTimeout, id: id)
+      do {
+        response = try await PodMonitorCall.call(directory: podDirectory, .create(create), timeout: config.createTimeout, id: id)
+      } catch .monitorUnreachable(_, let reason) {
+        // The pod's monitor died before this request (its containers were
+        // recorded as lost with it): the pod gets a new one rather than
+        // refusing every container kubelet creates in it from now on.
+        logger.warning("The pod monitor is gone; starting a new one", metadata: ["pod": "\(pod.id)", "reason": "\(reason)"])
+        await stopPod(pod)
+        try await startPod(pod)
+        response = try await PodMonitorCall.call(directory: podDirectory, .create(create), timeout: config.createTimeout, id: id)
+      }
+    } catch .monitorDied(let id, let reason) {
+      // It died during this one: the `runc create` it started lives on and
+      // still holds the ID, so it is not tried again; what it makes goes.
+      removeOrphanedCreate(id: id)
+      throw .monitorDied(id: id, reason: reason)
     }
     switch response {
     case .created(let pid):
@@ -228,6 +235,32 @@ public final class PodMonitorRuntime: ContainerRuntime {
       throw .createFailed(id: id, message: message)
     default:
       throw .monitorFailed(id: id, message: "unexpected answer to create: \(response)")
+    }
+  }
+
+  /// Deletes what a `runc create` left without its monitor makes: waits
+  /// for that runc to end (killing it at the create timeout, the deadline
+  /// the monitor would have kept), then `runc delete --force`s the ID. In
+  /// the background: the create has failed already, and a hook may hold
+  /// runc for minutes.
+  private func removeOrphanedCreate(id: String) {
+    let (config, runc, logger) = (self.config, self.runc, self.logger)
+    let orphans = Processes.commandLines().filter { _, arguments in
+      arguments.first == config.runtimePath && arguments.last == id && arguments.contains("create")
+        && arguments.firstIndex(of: "--root").map { $0 + 1 < arguments.count && arguments[$0 + 1] == config.runtimeRoot } == true
+    }.map(\.pid)
+    Task {
+      let deadline = ContinuousClock.now + config.createTimeout
+      for pid in orphans where !(await Processes.waitForEnd(pid, timeout: deadline - .now)) {
+        logger.warning("Killing a runc create whose pod monitor died", metadata: ["id": "\(id)", "pid": "\(pid)"])
+        Glibc.kill(pid, SIGKILL)
+        await Processes.waitForEnd(pid, timeout: .seconds(10))
+      }
+      do {
+        try await runc.delete(id: id, force: true)
+      } catch {
+        logger.warning("Cannot delete a container whose pod monitor died during its create", metadata: ["id": "\(id)", "error": "\(error)"])
+      }
     }
   }
 

@@ -12,6 +12,9 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
   /// The pod's monitor (runtime_type "pod") cannot be reached: it is not
   /// running, or it died.
   case monitorUnreachable(id: String, reason: String)
+  /// The pod's monitor ended while it held the request: what it was asked
+  /// may have been done in part (a `runc create` it started lives on).
+  case monitorDied(id: String, reason: String)
   /// The pod's monitor answered with an error (runc's words, when runc failed).
   case monitorFailed(id: String, message: String)
   /// A runc command exited non-zero.
@@ -35,6 +38,8 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
       "conmon failed for container \(id): \(reason)" + (output.isEmpty ? "" : ": \(output)")
     case .monitorUnreachable(let id, let reason):
       "the pod monitor of container \(id) cannot be reached: \(reason)"
+    case .monitorDied(let id, let reason):
+      "the pod monitor of container \(id) died during the request: \(reason)"
     case .monitorFailed(let id, let message):
       "the pod monitor failed for container \(id): \(message)"
     case .runtimeFailed(let id, let operation, let status, let stderr):

@@ -91,6 +91,18 @@ public enum Processes {
     return signal == 0 ? (status >> 8) & 0xff : 128 + signal
   }
 
+  /// Every process's arguments, read from /proc (one that ends meanwhile
+  /// is left out): how processes the daemon started but no longer
+  /// parents (conmons, pod monitors, orphaned runc commands) are found.
+  public static func commandLines() -> [(pid: pid_t, arguments: [String])] {
+    ((try? Files.list("/proc")) ?? []).compactMap { entry in
+      guard let pid = pid_t(entry), let bytes = try? Files.readBytes("/proc/\(entry)/cmdline") else { return nil }
+      var arguments = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+      if arguments.last == "" { arguments.removeLast() }  // the closing NUL
+      return (pid, arguments)
+    }
+  }
+
   /// Waits until the child ends (the kernel says so through its pidfd)
   /// and reaps it; nil when `timeout` passes first (nil timeout: no limit).
   public static func wait(_ pid: pid_t, timeout: Duration?) async -> Int32? {

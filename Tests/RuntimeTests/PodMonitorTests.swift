@@ -282,6 +282,42 @@ import Testing
     }
   }
 
+  /// The monitor killed while a `runc create` it started hangs: the create
+  /// fails without being tried again in a new monitor (the orphaned runc
+  /// still holds the ID), and once that runc ends, what it made is deleted:
+  /// no container, no process of it, no runc state.
+  @Test func aMonitorKilledDuringACreateLeavesNoContainerBehind() async throws {
+    try await withFixture(.podMonitor) { fx in
+      let held = try await HeldCreate(fx, script: "sleep 1000")
+      defer { held.release() }
+      let monitor = try Self.monitorPID(fx)
+      let orphans = Self.runcCommands(for: held.id)
+      #expect(!orphans.isEmpty, "the held runc create is found by its command line")
+      #expect(kill(monitor, SIGKILL) == 0)
+      let failure = await #expect(throws: RuntimeError.self) { _ = try await held.task.value }
+      #expect(failure.map { "\($0)" }?.contains("died") == true, "\(String(describing: failure))")
+      held.release()
+      #expect(await eventually { Self.runcCommands(for: held.id).isEmpty })
+      #expect(await eventually {
+        do throws(RuntimeError) {
+          _ = try await fx.runtime.state(id: held.id)
+          return false
+        } catch {
+          guard case .notFound = error else { return false }
+        }
+        return !FileManager.default.fileExists(atPath: fx.config.runtimeRoot + "/" + held.id)
+      }, "runc still has the container")
+      for pid in orphans { #expect(!processIsAlive(pid)) }
+    }
+  }
+
+  /// runc processes whose command line ends with `id`.
+  static func runcCommands(for id: String) -> [Int32] {
+    Processes.commandLines().compactMap { pid, arguments in
+      arguments.first.map { $0.hasSuffix("runc") } == true && arguments.last == id ? pid : nil
+    }
+  }
+
   /// A create whose `runc create` hangs on its createRuntime hook until
   /// `release()` (the hook waits for a file), returned once the hook runs.
   struct HeldCreate {

@@ -107,8 +107,8 @@ struct Recovery {
   }
 
   static func isPinned(_ path: String) -> Bool {
-    var info = stat()
-    var own = stat()
+    var info = Glibc.stat()
+    var own = Glibc.stat()
     return stat(path, &info) == 0 && stat("/proc/self/ns/net", &own) == 0 && info.st_dev == own.st_dev
   }
 
@@ -252,7 +252,7 @@ struct Recovery {
   }
 
   static func isSymlink(_ path: String) -> Bool {
-    var info = stat()
+    var info = Glibc.stat()
     return lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK
   }
 
@@ -288,9 +288,7 @@ struct Recovery {
   /// Processes whose command line gives `directoryFlag` the value
   /// `directory`, with the value each gives `idFlag`.
   private static func processes(naming directory: String, after directoryFlag: String, idAfter idFlag: String) -> [(pid: pid_t, id: String)] {
-    ((try? Files.list("/proc")) ?? []).compactMap { entry in
-      guard let pid = pid_t(entry), let bytes = try? Files.readBytes("/proc/\(entry)/cmdline") else { return nil }
-      let arguments = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+    Processes.commandLines().compactMap { pid, arguments in
       guard let named = arguments.firstIndex(of: directoryFlag), named + 1 < arguments.count,
         arguments[named + 1] == directory,
         let flag = arguments.firstIndex(of: idFlag), flag + 1 < arguments.count

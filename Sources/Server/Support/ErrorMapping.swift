@@ -13,7 +13,7 @@ extension CRIError {
     case .notFound: return .notFound(message)
     case .timedOut: return .deadlineExceeded(message)
     case .invalidSpec: return .invalidArgument(message)
-    case .system, .createFailed, .conmonFailed, .runtimeFailed, .invalidOutput, .monitorUnreachable, .monitorFailed:
+    case .system, .createFailed, .conmonFailed, .runtimeFailed, .invalidOutput, .monitorUnreachable, .monitorDied, .monitorFailed:
       return .internal(message)
     }
   }
