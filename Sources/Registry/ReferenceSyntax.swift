@@ -1,7 +1,10 @@
 import OCI
 
 /// The grammar of Docker image references (distribution/reference), checked
-/// by hand on UTF-8 bytes: regular expressions would pull in Foundation.
+/// by hand on UTF-8 bytes: regular expressions would pull in Foundation, and
+/// Character-by-Character searches cost a daemon start-up parsing the
+/// registries.conf aliases a few milliseconds. Every delimiter is ASCII, so
+/// a byte index is a valid String index.
 enum ReferenceSyntax {
   /// Docker's limit on a repository name, registry included.
   static let maximumNameLength = 255
@@ -16,15 +19,15 @@ enum ReferenceSyntax {
   static func split(_ text: String) -> Parts {
     var rest = Substring(text)
     var digest: Substring?
-    if let at = rest.firstIndex(of: "@") {
-      digest = rest[rest.index(after: at)...]
+    if let at = rest.utf8.firstIndex(of: UInt8(ascii: "@")) {
+      digest = rest[rest.utf8.index(after: at)...]
       rest = rest[..<at]
     }
     // A colon is a tag separator only after the last slash: before it, it
     // separates a registry host from its port.
     var tag: Substring?
-    if let colon = rest.lastIndex(of: ":"), !rest[colon...].contains("/") {
-      tag = rest[rest.index(after: colon)...]
+    if let colon = rest.utf8.lastIndex(of: UInt8(ascii: ":")), !rest.utf8[colon...].contains(UInt8(ascii: "/")) {
+      tag = rest[rest.utf8.index(after: colon)...]
       rest = rest[..<colon]
     }
     return Parts(name: rest, tag: tag, digest: digest)
@@ -34,42 +37,40 @@ enum ReferenceSyntax {
   /// registry only if it looks like a host (has a dot or a port, is
   /// "localhost", or has upper-case letters, which repositories cannot).
   static func splitDomain(_ name: Substring) -> (domain: Substring?, path: Substring) {
-    guard let slash = name.firstIndex(of: "/") else { return (nil, name) }
+    guard let slash = name.utf8.firstIndex(of: UInt8(ascii: "/")) else { return (nil, name) }
     let first = name[..<slash]
-    let looksLikeHost =
-      first.contains(".") || first.contains(":") || first == "localhost"
-      || first.utf8.contains(where: isUpper)
+    let looksLikeHost = first.utf8.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: ":") || isUpper($0) } || first == "localhost"
     guard looksLikeHost else { return (nil, name) }
-    return (first, name[name.index(after: slash)...])
+    return (first, name[name.utf8.index(after: slash)...])
   }
 
   /// `host[:port]`, where host is a DNS name, an IPv4 address or `[IPv6]`.
   static func domainProblem(_ domain: Substring) -> String? {
     var host = domain
     var port: Substring?
-    if domain.hasPrefix("[") {
-      guard let close = domain.firstIndex(of: "]") else { return "unterminated IPv6 address in \"\(domain)\"" }
-      let address = domain[domain.index(after: domain.startIndex)..<close]
-      guard !address.isEmpty, address.contains(":"), address.utf8.allSatisfy({ isHex($0) || $0 == UInt8(ascii: ":") }) else {
+    let bracketed = domain.utf8.first == UInt8(ascii: "[")
+    if bracketed {
+      guard let close = domain.utf8.firstIndex(of: UInt8(ascii: "]")) else { return "unterminated IPv6 address in \"\(domain)\"" }
+      let address = domain[domain.utf8.index(after: domain.startIndex)..<close]
+      guard address.utf8.contains(UInt8(ascii: ":")), address.utf8.allSatisfy({ isHex($0) || $0 == UInt8(ascii: ":") }) else {
         return "invalid IPv6 address \"\(address)\""
       }
-      let after = domain[domain.index(after: close)...]
-      if !after.isEmpty {
-        guard after.hasPrefix(":") else { return "unexpected \"\(after)\" after IPv6 address" }
-        port = after.dropFirst()
+      let after = domain[domain.utf8.index(after: close)...]
+      if let separator = after.utf8.first {
+        guard separator == UInt8(ascii: ":") else { return "unexpected \"\(after)\" after IPv6 address" }
+        port = after[after.utf8.index(after: after.startIndex)...]
       }
       host = ""
-    } else if let colon = domain.lastIndex(of: ":") {
+    } else if let colon = domain.utf8.lastIndex(of: UInt8(ascii: ":")) {
       host = domain[..<colon]
-      port = domain[domain.index(after: colon)...]
+      port = domain[domain.utf8.index(after: colon)...]
     }
     if let port {
       guard !port.isEmpty, port.utf8.allSatisfy(isDigit) else { return "invalid port \"\(port)\"" }
     }
-    if !domain.hasPrefix("[") {
+    if !bracketed {
       guard !host.isEmpty else { return "empty registry host" }
-      for component in host.split(separator: ".", omittingEmptySubsequences: false) {
-        let bytes = component.utf8
+      for bytes in host.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false) {
         guard let first = bytes.first, let last = bytes.last, isAlnum(first), isAlnum(last),
           bytes.allSatisfy({ isAlnum($0) || $0 == UInt8(ascii: "-") })
         else { return "invalid registry host \"\(host)\"" }
@@ -83,9 +84,9 @@ enum ReferenceSyntax {
   static func pathProblem(_ path: Substring) -> String? {
     guard !path.isEmpty else { return "empty repository name" }
     if path.utf8.contains(where: isUpper) { return "repository name must be lowercase" }
-    for component in path.split(separator: "/", omittingEmptySubsequences: false) {
-      guard isPathComponent(Array(component.utf8)) else {
-        return component.isEmpty ? "empty path component in \"\(path)\"" : "invalid path component \"\(component)\""
+    for component in path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
+      guard isPathComponent(Array(component)) else {
+        return component.isEmpty ? "empty path component in \"\(path)\"" : "invalid path component \"\(Substring(component))\""
       }
     }
     return nil
