@@ -245,13 +245,12 @@ public final class PodMonitorRuntime: ContainerRuntime {
   /// runc for minutes.
   private func removeOrphanedCreate(id: String) {
     let (config, runc, logger) = (self.config, self.runc, self.logger)
-    let orphans = Processes.commandLines().filter { _, arguments in
-      arguments.first == config.runtimePath && arguments.last == id && arguments.contains("create")
-        && arguments.firstIndex(of: "--root").map { $0 + 1 < arguments.count && arguments[$0 + 1] == config.runtimeRoot } == true
-    }.map(\.pid)
+    let orphans = Self.runtimeCreates(of: id, config: config)
     Task {
       let deadline = ContinuousClock.now + config.createTimeout
       for pid in orphans where !(await Processes.waitForEnd(pid, timeout: deadline - .now)) {
+        // Asked again: after minutes, the PID may be another process's.
+        guard Self.runtimeCreates(of: id, config: config).contains(pid) else { continue }
         logger.warning("Killing a runc create whose pod monitor died", metadata: ["id": "\(id)", "pid": "\(pid)"])
         Glibc.kill(pid, SIGKILL)
         await Processes.waitForEnd(pid, timeout: .seconds(10))
@@ -262,6 +261,14 @@ public final class PodMonitorRuntime: ContainerRuntime {
         logger.warning("Cannot delete a container whose pod monitor died during its create", metadata: ["id": "\(id)", "error": "\(error)"])
       }
     }
+  }
+
+  /// The `runc --root <runtime root> ... create ... <id>` processes running.
+  static func runtimeCreates(of id: String, config: RuntimeHandlerConfig) -> [pid_t] {
+    Processes.commandLines().filter { _, arguments in
+      arguments.first == config.runtimePath && arguments.last == id && arguments.contains("create")
+        && arguments.firstIndex(of: "--root").map { $0 + 1 < arguments.count && arguments[$0 + 1] == config.runtimeRoot } == true
+    }.map(\.pid)
   }
 
   public func start(id: String) async throws(RuntimeError) {
