@@ -75,7 +75,12 @@ final class TestRuntime: StreamingRuntime {
   }
 
   func portForward(podSandboxID: String, port: UInt16, stream: PortForwardStream) async throws {
+    // Past NIO's default 10 s: with the whole suite starting at once on two
+    // cores, event loops can be that late, and a loopback dial that timed
+    // out is the likeliest reason one round trip came back empty in a CI
+    // rehearsal (the test now prints the error stream if it happens again).
     let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+      .connectTimeout(.seconds(60))
       .connect(host: "127.0.0.1", port: Int(port)) { channel in
         channel.eventLoop.makeCompletedFuture {
           // Half-closure lets the client's FIN reach the pod as a FIN.
