@@ -168,16 +168,11 @@ public final class DaemonProcess: Sendable {
     // daemon comes back to this directory. Their processes go first.
     let ids = ["/run/pods", "/run/containers"].flatMap { (try? Files.list(directory + $0)) ?? [] }
     let deadline = ContinuousClock.now + .seconds(10)
-    while killed.contains(where: Self.isAlive), ContinuousClock.now < deadline {
+    while killed.contains(where: Processes.isAlive), ContinuousClock.now < deadline {
       try? await Task.sleep(for: .milliseconds(20))
     }
     Self.removeCgroups(of: ids)
     Files.removeTree(directory)
-  }
-
-  private static func isAlive(_ process: pid_t) -> Bool {
-    guard let status = try? Files.read("/proc/\(process)/stat") else { return false }
-    return !status.contains(") Z ")
   }
 
   /// `crio-<id>` and `crio-conmon-<id>` under the default parent (`/crio`)
@@ -222,7 +217,7 @@ public final class DaemonProcess: Sendable {
       guard let state = try? Files.read(directory + "/runc/\(container)/state.json"),
         let key = state.firstRange(of: "\"init_process_pid\":"),
         let pid = pid_t(state[key.upperBound...].prefix { $0.isNumber }), pid > 0,
-        Self.isAlive(pid)
+        Processes.isAlive(pid)
       else { return nil }
       return pid
     }

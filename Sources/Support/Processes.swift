@@ -91,6 +91,15 @@ public enum Processes {
     return signal == 0 ? (status >> 8) & 0xff : 128 + signal
   }
 
+  /// Whether `pid` names a process that has not ended (a zombie counts as
+  /// ended): a child or any other.
+  public static func isAlive(_ pid: pid_t) -> Bool {
+    guard pid > 0, kill(pid, 0) == 0 || errno == EPERM else { return false }
+    guard let stat = try? Files.read("/proc/\(pid)/stat"), let close = stat.utf8.lastIndex(of: UInt8(ascii: ")")) else { return false }
+    let state = stat.utf8[stat.utf8.index(after: close)...].first { $0 != UInt8(ascii: " ") }
+    return state != UInt8(ascii: "Z") && state != UInt8(ascii: "X")
+  }
+
   /// Every process's arguments, read from /proc (one that ends meanwhile
   /// is left out): how processes the daemon started but no longer
   /// parents (conmons, pod monitors, orphaned runc commands) are found.

@@ -214,11 +214,7 @@ import Testing
         let monitors = daemon.processes().filter { ((try? Files.read("/proc/\($0)/comm")) ?? "").hasPrefix("conmon") }
         #expect(!monitors.isEmpty)
         for process in monitors { kill(process, SIGKILL) }
-        func running(_ process: pid_t) -> Bool {
-          guard let stat = try? Files.read("/proc/\(process)/stat") else { return false }
-          return !stat.contains(") Z ")
-        }
-        for _ in 0..<500 where monitors.contains(where: running) { try await Task.sleep(for: .milliseconds(10)) }
+        for _ in 0..<500 where monitors.contains(where: Processes.isAlive) { try await Task.sleep(for: .milliseconds(10)) }
         for process in daemon.processes() { kill(process, SIGKILL) }
         _ = try await Processes.run(DaemonProcess.runcPath, ["--root", daemon.directory + "/runc", "delete", "--force", started.1])
         #expect(Files.kind(of: daemon.directory + "/exits/" + started.1) == .missing)

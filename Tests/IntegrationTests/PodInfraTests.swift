@@ -54,7 +54,7 @@ import Testing
   /// Whether the infra process `pid`, of PID namespace `namespace`, still runs.
   static func alive(_ pid: Int32, namespace: String?) -> Bool {
     namespace != nil && Self.namespace(pid, "pid") == namespace
-      && !(((try? Files.read("/proc/\(pid)/stat")) ?? ") Z ").contains(") Z "))
+      && Processes.isAlive(pid)
   }
 
   /// A daemon with an infra container in every pod, pulling the pause

@@ -19,11 +19,6 @@ import Testing
     daemon.processes().filter { ((try? Files.read("/proc/\($0)/comm")) ?? "").hasPrefix(name) }
   }
 
-  static func running(_ process: pid_t) -> Bool {
-    guard let stat = try? Files.read("/proc/\(process)/stat") else { return false }
-    return !stat.contains(") Z ")
-  }
-
   @Test func aPodHasOneMonitorForAllItsContainersAndItGoesWithThePod() async throws {
     try await kit.withPod(runtime: .pod) { cri, daemon, pod in
       var ids: [String] = []
@@ -118,7 +113,7 @@ import Testing
         // The second pod's monitor dies while no daemon watches.
         let dead = try #require(Self.monitor(of: started.0[1], daemon: daemon))
         kill(dead, SIGKILL)
-        for _ in 0..<500 where Self.running(dead) { try await Task.sleep(for: .milliseconds(10)) }
+        for _ in 0..<500 where Processes.isAlive(dead) { try await Task.sleep(for: .milliseconds(10)) }
       } after: { cri, restarted, started in
         let (pods, containers) = started
         let lost = try await kit.status(cri, containers[1])

@@ -59,7 +59,7 @@ import Testing
       let state = try await fx.runtime.state(id: process.id)
       #expect(state.status == .running, "\(fx.diagnostics(id: process.id))")
       #expect(state.pid == process.pid)
-      #expect(processIsAlive(state.pid))
+      #expect(Processes.isAlive(state.pid))
       let started = ContinuousClock.now
       let code = try await fx.runtime.stop(id: process.id, timeout: .seconds(60))
       #expect(code == 143)
@@ -82,7 +82,7 @@ import Testing
       let elapsed = ContinuousClock.now - started
       #expect(code == 137, "\(fx.diagnostics(id: process.id))")
       #expect(elapsed >= .seconds(1))
-      #expect(!processIsAlive(process.pid))
+      #expect(!Processes.isAlive(process.pid))
     }
   }
 
@@ -184,7 +184,7 @@ import Testing
       #expect(!FileManager.default.fileExists(atPath: fx.config.runtimeRoot + "/" + id))
       await #expect(throws: RuntimeError.notFound(id: id)) { try await fx.runtime.state(id: id) }
       if let conmon = readPid(bundle.path + "/conmon.pid") {
-        #expect(await eventually { !processIsAlive(conmon) }, "conmon \(conmon) still running")
+        #expect(await eventually { !Processes.isAlive(conmon) }, "conmon \(conmon) still running")
       }
       #expect(fx.runtime.exitCode(id: id) == nil)
     }
@@ -232,8 +232,8 @@ import Testing
       }
       let process = try await launch()
       let conmon = try #require(process.conmonPid)
-      #expect(processIsAlive(conmon))
-      #expect(processIsAlive(process.pid))
+      #expect(Processes.isAlive(conmon))
+      #expect(Processes.isAlive(process.pid))
       // conmon is daemonized: not a child of this process.
       let stat = try String(contentsOfFile: "/proc/\(conmon)/stat", encoding: .utf8)
       let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
@@ -245,7 +245,7 @@ import Testing
       #expect(state.pid == process.pid)
       #expect(try await again.stop(id: id, timeout: .seconds(60)) == 143)
       // conmon ends once the container has.
-      #expect(await eventually { !processIsAlive(conmon) })
+      #expect(await eventually { !Processes.isAlive(conmon) })
       try await again.delete(id: id)
     }
   }

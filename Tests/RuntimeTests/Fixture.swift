@@ -207,16 +207,6 @@ func eventually(timeout: Duration = .seconds(60), _ condition: () async throws -
   return try await condition()
 }
 
-/// Whether a process exists and is not a zombie.
-func processIsAlive(_ pid: Int32) -> Bool {
-  guard Foundation.kill(pid, 0) == 0,
-    let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-    let close = stat.lastIndex(of: ")")
-  else { return false }
-  let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
-  return state != "Z" && state != "X"
-}
-
 func readPid(_ path: String) -> Int32? {
   guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
   return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))

@@ -222,7 +222,7 @@ import Testing
       #expect(await fx.runtime.waitForExit(id: process.id, timeout: .seconds(60)) == 137)
       let exit = try #require(fx.runtime.layout(id: process.id, bundle: fx.root + "/bundles/" + process.id).recordedExit())
       #expect(exit.monitorLost)
-      #expect(await eventually { !processIsAlive(process.pid) })
+      #expect(await eventually { !Processes.isAlive(process.pid) })
       // Nothing to ask of it any more; removing the container works.
       await #expect(throws: RuntimeError.notFound(id: process.id)) {
         _ = try await fx.runtime.execSync(id: process.id, command: ["true"], timeout: .seconds(10))
@@ -253,7 +253,7 @@ import Testing
       let process = try await held.task.value
       try await fx.runtime.start(id: held.id)
       #expect(await eventually { Self.log(fx, held.id).contains("held") }, "\(fx.diagnostics(id: held.id))")
-      #expect(processIsAlive(process.pid))
+      #expect(Processes.isAlive(process.pid))
     }
   }
 
@@ -276,8 +276,8 @@ import Testing
       held.release()
       let process = try await held.task.value
       await stopping.value
-      #expect(!processIsAlive(monitor))
-      #expect(await eventually { !processIsAlive(process.pid) })
+      #expect(!Processes.isAlive(monitor))
+      #expect(await eventually { !Processes.isAlive(process.pid) })
       #expect(fx.runtime.exitCode(id: held.id) == 137)
     }
   }
@@ -307,7 +307,7 @@ import Testing
         }
         return !FileManager.default.fileExists(atPath: fx.config.runtimeRoot + "/" + held.id)
       }, "runc still has the container")
-      for pid in orphans { #expect(!processIsAlive(pid)) }
+      for pid in orphans { #expect(!Processes.isAlive(pid)) }
     }
   }
 
@@ -360,12 +360,12 @@ import Testing
       try await fx.runtime.start(id: process.id)
       let monitor = try Self.monitorPID(fx)
       await fx.runtime.stopPod(fx.pod)
-      #expect(!processIsAlive(monitor))
+      #expect(!Processes.isAlive(monitor))
       #expect(fx.runtime.exitCode(id: process.id) == 137)
       let exit = try #require(fx.runtime.layout(id: process.id, bundle: fx.root + "/bundles/" + process.id).recordedExit())
       #expect(!exit.monitorLost)
       #expect(!FileManager.default.fileExists(atPath: fx.pod.directory + "/" + MonitorProtocol.socketName))
-      #expect(await eventually { !processIsAlive(process.pid) })
+      #expect(await eventually { !Processes.isAlive(process.pid) })
     }
   }
 
