@@ -282,9 +282,9 @@ public final class Monitor {
     for container in containersByPID.values { kill(container.pid, SIGKILL) }
     for exec in execs.values { exec.kill() }
     for stream in streams.values { kill(stream.runc, SIGKILL) }
-    // runc commands in flight are let finish (a killed runc create would
-    // leave its container's init behind): a container they create is
-    // killed as it is taken on.
+    // runc commands in flight are let finish (a runc create killed part-way
+    // leaves its state and cgroups for others to clean): a container they
+    // create is killed as it is taken on.
     finishShutdownIfDone()
   }
 

@@ -258,7 +258,7 @@ import Testing
   }
 
   /// A pod stopped while a create hangs: the monitor lets runc finish
-  /// (killing it would leave the container's init behind), kills the
+  /// (killing it would leave runc's state and cgroups behind), kills the
   /// container it made, records its exit and ends.
   @Test func aPodStoppedDuringAHangingCreateTakesItsContainerAlong() async throws {
     try await withFixture(.podMonitor) { fx in
