@@ -239,11 +239,17 @@ let package = Package(
       // Not gold, Swift's default: it cannot pack them. Not lld: it takes
       // weak symbols FoundationEssentials shares with Foundation from
       // libFoundation.a, and links all of Foundation and ICU for them.
+      // Link/crio.ld is ld's own layout with the code start-up and a pull
+      // run first (Link/hot-code.ld, Scripts/hot-code-order.sh): an idle
+      // daemon maps half the code. SwiftPM relinks on neither file's
+      // change: remove the built crio after editing them.
       linkerSettings: [
         .unsafeFlags(
           [
             "-use-ld=bfd", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "-z", "-Xlinker", "relro", "-Xlinker", "-z", "-Xlinker", "now",
-            "-Xlinker", "-T", "-Xlinker", "\(Context.packageDirectory)/Sources/crio/Link/rodata.ld",
+            // -L first: ld reads the script, and its INCLUDE, where -T stands.
+            "-Xlinker", "-L", "-Xlinker", "\(Context.packageDirectory)/Sources/crio/Link",
+            "-Xlinker", "-T", "-Xlinker", "\(Context.packageDirectory)/Sources/crio/Link/crio.ld",
             "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/crio/Link/exports.map",
           ], .when(configuration: .release))
       ]

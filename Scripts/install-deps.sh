@@ -18,8 +18,10 @@ if [ "${1:-}" = "--test" ]; then
   packages+=(busybox-static docker-registry apache2-utils gzip zstd iproute2 util-linux openssl curl python3 python3-venv prometheus groff-base)
 fi
 if [ "${1:-}" = "--bench" ]; then
-  # The registry the pull benchmark serves from, and the peers it is compared with.
-  packages+=(busybox-static docker-registry apache2-utils gzip zstd skopeo umoci)
+  # The registry the pull benchmark serves from, and the peers it is compared
+  # with; valgrind's callgrind lists the functions the daemon runs for
+  # hot-code-order.sh.
+  packages+=(busybox-static docker-registry apache2-utils gzip zstd skopeo umoci valgrind)
 fi
 
 missing=()

@@ -15,7 +15,7 @@ struct Bench: AsyncParsableCommand {
     subcommands: [
       FoundationBench.self, PullBench.self, LifecycleBench.self, NetworkBench.self, StreamingBench.self,
       ExecSyncMemoryBench.self, SupervisionBench.self, SoakBench.self, MetricsBench.self, FootprintBench.self,
-      PodMonitorBench.self,
+      PodMonitorBench.self, HotCodeProfile.self,
     ],
     defaultSubcommand: FoundationBench.self
   )
