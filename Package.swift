@@ -239,10 +239,10 @@ let package = Package(
       // Not gold, Swift's default: it cannot pack them. Not lld: it takes
       // weak symbols FoundationEssentials shares with Foundation from
       // libFoundation.a, and links all of Foundation and ICU for them.
-      // Link/crio.ld is ld's own layout with the code start-up and a pull
-      // run first (Link/hot-code.ld, Scripts/hot-code-order.sh): an idle
-      // daemon maps half the code. SwiftPM relinks on neither file's
-      // change: remove the built crio after editing them.
+      // Link/crio.ld is ld's own layout with the code start-up and a pod's
+      // lifecycle run first (Link/hot-code.ld, Scripts/hot-code-order.sh):
+      // an idle daemon maps half the code. SwiftPM relinks on neither
+      // file's change: remove the built crio after editing them.
       linkerSettings: [
         .unsafeFlags(
           [

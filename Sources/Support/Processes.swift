@@ -125,9 +125,25 @@ public enum Processes {
   @discardableResult
   public static func waitForEnd(_ pid: pid_t, timeout: Duration?) async -> Bool {
     let fd = crio_pidfd_open(pid)
-    guard fd >= 0 else { return true }  // ESRCH: gone (and reaped) already
+    guard fd >= 0 else {
+      // ESRCH: gone (and reaped) already. ENOSYS: a kernel before 5.3
+      // (RHEL 8's 4.18) or valgrind, which has no pidfds.
+      return errno == ESRCH ? true : await pollForEnd(pid, timeout: timeout)
+    }
     defer { close(fd) }
     return await Readiness.shared.waitReadable(fd, timeout: timeout)
+  }
+
+  /// `waitForEnd` where there are no pidfds: looks every 10 ms. A child
+  /// that has ended is a zombie until reaped, which `isAlive` counts as
+  /// ended. False when `timeout` passes first or the task is cancelled.
+  public static func pollForEnd(_ pid: pid_t, timeout: Duration?) async -> Bool {
+    let deadline = timeout.map { ContinuousClock.now + $0 }
+    while isAlive(pid) {
+      if let deadline, ContinuousClock.now >= deadline { return false }
+      do { try await Task.sleep(for: .milliseconds(10)) } catch { return false }
+    }
+    return true
   }
 
   /// Runs a command to completion: exit code, stdout and stderr.

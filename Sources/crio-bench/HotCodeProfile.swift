@@ -10,14 +10,15 @@ import TestFixtures
 
 /// Writes the list of functions that `Sources/crio/Link/crio.ld` gathers at
 /// the front of the daemon's `.text` (`Sources/crio/Link/hot-code.ld`; run
-/// through `Scripts/hot-code-order.sh`). The kernel maps an executable's code 64 KiB
-/// and more around each page that runs, so how many pages of the binary
-/// are resident depends on how spread out the functions that run are, far
-/// more than on how many there are (docs/footprint.md).
+/// through `Scripts/hot-code-order.sh`). The kernel maps an executable's
+/// code 64 KiB and more around each page that runs, so how many pages of
+/// the binary are resident depends on how spread out the functions that
+/// run are, far more than on how many there are (docs/footprint.md).
 ///
 /// The daemon at `CRIO_BINARY` (or beside this tool) runs under callgrind
-/// twice: a start-up, then a start-up followed by a pull and the list and
-/// stats calls kubelet makes all day. Each ends with SIGTERM, so callgrind
+/// twice: a start-up, then a start-up followed by what kubelet does with a
+/// pod (a pull, its list and stats calls, a pod and a container run, an
+/// ExecSync probe, stop and removal). Each ends with SIGTERM, so callgrind
 /// writes its profile. The script names the functions the first run ran,
 /// then those only the second ran: start-up code first, so an idle daemon
 /// maps the least.
@@ -44,23 +45,23 @@ struct HotCodeProfile: AsyncParsableCommand {
       """, mode: 0o755)
     setenv("CRIO_BINARY", wrapper, 1)
 
-    let startUp = scratch + "/start-up.callgrind", pull = scratch + "/pull.callgrind"
+    let startUp = scratch + "/start-up.callgrind", pod = scratch + "/pod.callgrind"
     try await RegistryServer.withRunning { registry in
       let dir = try Files.makeTemporaryDirectory(prefix: "crio-hot-code-registry")
       defer { Files.removeTree(dir) }
-      try await BenchImage.push(to: registry, repository: "hot-code", applets: ["sleep"])
+      try await BenchImage.push(to: registry, repository: "hot-code", applets: ["sleep", "true"])
       let config = try registry.pullConfiguration(in: dir)
       try await profile(config: config, into: startUp) { _ in }
-      try await profile(config: config, into: pull) { cri in
-        try await pullAndReads(cri, image: "\(registry.host)/hot-code:1")
+      try await profile(config: config, into: pod) { cri in
+        try await podLifecycle(cri, image: "\(registry.host)/hot-code:1")
       }
     }
 
     let first = try functions(inProfile: startUp, of: daemon)
     let seen = Set(first)
-    let then = try functions(inProfile: pull, of: daemon).filter { !seen.contains($0) }
-    try Files.write(output, Self.linkerScript(startUp: first, pull: then))
-    print("\(output): \(first.count) functions of start-up, then \(then.count) of a pull and kubelet's reads")
+    let then = try functions(inProfile: pod, of: daemon).filter { !seen.contains($0) }
+    try Files.write(output, Self.linkerScript(startUp: first, pod: then))
+    print("\(output): \(first.count) functions of start-up, then \(then.count) of a pod's lifecycle")
   }
 
   /// Runs one daemon under callgrind through `workload`, then stops it
@@ -83,18 +84,25 @@ struct HotCodeProfile: AsyncParsableCommand {
     }
   }
 
-  /// A pull, then the reads kubelet repeats all day. No pod: under
-  /// valgrind (3.19) RunPodSandbox fails, the daemon's run of its
-  /// namespace helper reporting a timeout, so a pod's code is not gathered.
-  func pullAndReads(_ cri: CRIConnection, image: String) async throws {
+  /// What kubelet does with a pod: a pull, the reads it repeats all day,
+  /// a pod and a container run, an ExecSync probe, stop and removal.
+  func podLifecycle(_ cri: CRIConnection, image: String) async throws {
     _ = try await cri.image.pullImage(.with { $0.image.image = image })
     _ = try await cri.image.listImages(.init())
     _ = try await cri.image.imageStatus(.with { $0.image.image = image })
     _ = try await cri.image.imageFsInfo(.init())
+    let pod = try await BenchPod.run(cri, name: "hot-code", image: image)
+    let id = try await pod.start("sleeper", ["/bin/sleep", "100000"])
+    _ = try await cri.runtime.execSync(.with { $0.containerID = id; $0.cmd = ["/bin/true"]; $0.timeout = 60 })
+    _ = try await cri.runtime.containerStatus(.with { $0.containerID = id })
+    _ = try await cri.runtime.podSandboxStatus(.with { $0.podSandboxID = pod.id })
     _ = try await cri.runtime.listPodSandbox(.init())
     _ = try await cri.runtime.listContainers(.init())
     _ = try await cri.runtime.listContainerStats(.init())
     _ = try await cri.runtime.listPodSandboxStats(.init())
+    _ = try await cri.runtime.stopContainer(.with { $0.containerID = id; $0.timeout = 0 })
+    _ = try await cri.runtime.removeContainer(.with { $0.containerID = id })
+    try await pod.remove()
   }
 
   /// The functions of `binary` a callgrind profile shows run, in the order
@@ -145,17 +153,17 @@ struct HotCodeProfile: AsyncParsableCommand {
   /// `.text.<symbol>`; a function without one (parts of the prebuilt
   /// standard library) matches nothing here and stays where it is. The
   /// lines go inside crio.ld's `.text` (INCLUDE).
-  static func linkerScript(startUp: [String], pull: [String]) -> String {
+  static func linkerScript(startUp: [String], pod: [String]) -> String {
     var script = """
       /* Written by Scripts/hot-code-order.sh (crio-bench hot-code); do not
          edit. crio.ld includes it at the front of .text: the functions a
-         start-up of the daemon runs, then those a pull and kubelet's list
-         and stats calls add. A function renamed since is simply not
-         gathered; run the script again when `bench.sh footprint` shows
-         the hot code shrinking. */
+         start-up of the daemon runs, then those a pod's lifecycle adds (a
+         pull, kubelet's reads, a pod and a container, an ExecSync). A
+         function renamed since is simply not gathered; run the script
+         again when `bench.sh footprint` shows the hot code shrinking. */
 
       """
-    for function in startUp + pull { script += "*(.text.\(function))\n" }
+    for function in startUp + pod { script += "*(.text.\(function))\n" }
     return script
   }
 }

@@ -6,7 +6,8 @@ import Glibc
 #endif
 
 /// The kernel-driven waits the runtime is built on (no sleeps, no polling):
-/// descriptors through epoll, processes through pidfds, files through inotify.
+/// descriptors through epoll, processes through pidfds, files through inotify;
+/// and the one fallback, polling a process where the kernel has no pidfds.
 @Suite struct WaitingTests {
   /// (read end, write end).
   static func pipePair() throws -> [Int32] {
@@ -46,6 +47,22 @@ import Glibc
     try await Task.sleep(for: .milliseconds(20))
     waiter.cancel()
     #expect(await waiter.value == false)
+  }
+
+  /// Kernels before 5.3 (RHEL 8's) and valgrind have no pidfd_open: the
+  /// wait looks at the process instead. Called directly, since this kernel
+  /// has pidfds.
+  @Test func withoutPidfdsAWaitStillSeesTheEndAndCanTimeOut() async throws {
+    let dir = try Files.makeTemporaryDirectory(prefix: "crio-wait")
+    defer { Files.removeTree(dir) }
+    let quick = try Processes.spawn("/bin/sh", ["-c", "sleep 0.1; exit 3"], stdout: dir + "/out", stderr: dir + "/out")
+    #expect(await Processes.pollForEnd(quick, timeout: .seconds(20)))
+    #expect(Processes.reap(quick) == 3, "ended as a zombie, reaped now")
+    let slow = try Processes.spawn("/bin/sleep", ["30"], stdout: dir + "/out", stderr: dir + "/out")
+    #expect(await Processes.pollForEnd(slow, timeout: .milliseconds(50)) == false)
+    kill(slow, SIGKILL)
+    #expect(await Processes.pollForEnd(slow, timeout: .seconds(20)))
+    #expect(Processes.reap(slow) == 128 + SIGKILL)
   }
 
   @Test func aChildIsReapedWhenItEndsAndAWaitCanTimeOut() async throws {
