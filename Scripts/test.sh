@@ -22,6 +22,15 @@ if [ "${CRIO_TEST_POD_PASS:-1}" != 0 ] && [ $# = 0 ]; then
   CRIO_TEST_RUNTIME_TYPE=pod swift test --skip-build --filter IntegrationTests
 fi
 
+# The integration tests once more against the release build, the daemon
+# install.sh installs and package.sh packages: its own link script (hot
+# code first, RELRO) and static Swift runtime are in no debug build.
+# CRIO_TEST_RELEASE=0 leaves it out (for a quick local run).
+if [ "${CRIO_TEST_RELEASE:-1}" != 0 ] && [ $# = 0 ]; then
+  release=$(Scripts/release-build.sh crio crio-monitor)
+  CRIO_BINARY="$release/crio" swift test --skip-build --filter IntegrationTests
+fi
+
 # Then every fuzz target briefly (Fuzz/, a separate debug build with ASan
 # and libFuzzer): 5 s each on the committed corpus, enough to catch a seed
 # that crashes again or a target that no longer builds. A failure fails the
