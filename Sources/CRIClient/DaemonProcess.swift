@@ -167,10 +167,7 @@ public final class DaemonProcess: Sendable {
     // runc's) outlive a killed daemon: its restart would remove them, but no
     // daemon comes back to this directory. Their processes go first.
     let ids = ["/run/pods", "/run/containers"].flatMap { (try? Files.list(directory + $0)) ?? [] }
-    let deadline = ContinuousClock.now + .seconds(10)
-    while killed.contains(where: Processes.isAlive), ContinuousClock.now < deadline {
-      try? await Task.sleep(for: .milliseconds(20))
-    }
+    await Processes.waitForEnd(killed, timeout: .seconds(10))
     Self.removeCgroups(of: ids)
     Files.removeTree(directory)
   }

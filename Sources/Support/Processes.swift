@@ -134,6 +134,17 @@ public enum Processes {
     return await Readiness.shared.waitReadable(fd, timeout: timeout)
   }
 
+  /// Waits until every one of `pids` has ended; false when `timeout`
+  /// (for them all) passes first.
+  @discardableResult
+  public static func waitForEnd(_ pids: [pid_t], timeout: Duration) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    for pid in pids {
+      guard await waitForEnd(pid, timeout: deadline - .now) else { return false }
+    }
+    return true
+  }
+
   /// `waitForEnd` where there are no pidfds: looks every 10 ms. A child
   /// that has ended is a zombie until reaped, which `isAlive` counts as
   /// ended. False when `timeout` passes first or the task is cancelled.

@@ -73,9 +73,7 @@ struct FootprintBench: AsyncParsableCommand {
   func printHotCode(_ binary: String) async throws {
     let list = String(#filePath.dropLast("Sources/crio-bench/FootprintBench.swift".count)) + "Sources/crio/Link/hot-code.ld"
     guard let text = try? Files.read(list) else { return }
-    let listed = Set(text.split(separator: "\n").compactMap { line in
-      line.hasPrefix("*(.text.") && line.hasSuffix(")") ? line.dropFirst(8).dropLast() : nil
-    })
+    let listed = HotCodeProfile.functions(inList: text)
     let symbols = try await Processes.run("/usr/bin/nm", ["--defined-only", "-S", binary], timeout: .seconds(120))
     var present = Set<Substring>(), bytes = 0
     for line in symbols.stdout.split(separator: "\n") {

@@ -166,4 +166,11 @@ struct HotCodeProfile: AsyncParsableCommand {
     for function in startUp + pod { script += "*(.text.\(function))\n" }
     return script
   }
+
+  /// The functions a list `linkerScript` wrote names.
+  static func functions(inList script: String) -> Set<Substring> {
+    Set(script.split(separator: "\n").compactMap { line in
+      line.hasPrefix("*(.text.") && line.hasSuffix(")") ? line.dropFirst("*(.text.".count).dropLast() : nil
+    })
+  }
 }

@@ -214,7 +214,7 @@ import Testing
         let monitors = daemon.processes().filter { ((try? Files.read("/proc/\($0)/comm")) ?? "").hasPrefix("conmon") }
         #expect(!monitors.isEmpty)
         for process in monitors { kill(process, SIGKILL) }
-        for _ in 0..<500 where monitors.contains(where: Processes.isAlive) { try await Task.sleep(for: .milliseconds(10)) }
+        await Processes.waitForEnd(monitors, timeout: .seconds(5))
         for process in daemon.processes() { kill(process, SIGKILL) }
         _ = try await Processes.run(DaemonProcess.runcPath, ["--root", daemon.directory + "/runc", "delete", "--force", started.1])
         #expect(Files.kind(of: daemon.directory + "/exits/" + started.1) == .missing)

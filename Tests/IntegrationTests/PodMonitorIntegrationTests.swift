@@ -113,7 +113,7 @@ import Testing
         // The second pod's monitor dies while no daemon watches.
         let dead = try #require(Self.monitor(of: started.0[1], daemon: daemon))
         kill(dead, SIGKILL)
-        for _ in 0..<500 where Processes.isAlive(dead) { try await Task.sleep(for: .milliseconds(10)) }
+        await Processes.waitForEnd(dead, timeout: .seconds(5))
       } after: { cri, restarted, started in
         let (pods, containers) = started
         let lost = try await kit.status(cri, containers[1])
